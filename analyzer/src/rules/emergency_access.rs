@@ -1,0 +1,61 @@
+//! `emergency_access`: the user invoked emergency access, broke the glass, overrode a
+//! permission-to-view or self-claimed a legitimate relationship.
+//!
+//! Rationale: these mechanisms exist so care is never blocked, and every use of them is meant
+//! to be reviewed afterwards (NHS SCR alerts go to the privacy officer of the user's
+//! organisation). Nothing explains such an access away: it is always a finding.
+//!
+//! Evidence: the collector sets `emergency_access` when the event's purpose of use is
+//! `ETREAT`, `BTG` or `ERTREAT`, or it carries an SCR-style alert; the reason the user gave is in
+//! `emergency_reason`.
+
+use super::{Candidate, Rule};
+use domain::Severity;
+
+pub const RULE: Rule = Rule {
+    id: "emergency_access",
+    title: "Emergency access or self-claimed relationship",
+    default_severity: Severity::High,
+    query: include_str!("emergency_access.sql"),
+    explain,
+};
+
+fn explain(candidate: &Candidate) -> String {
+    let reason = candidate.detail.trim();
+    if reason.is_empty() {
+        "The user invoked emergency access (break-glass) and gave no reason.".to_owned()
+    } else {
+        format!("The user invoked emergency access (break-glass) giving the reason: {reason}.")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn candidate(detail: &str) -> Candidate {
+        Candidate {
+            event_id: "e".to_owned(),
+            occurred_at: 0,
+            occurred_ms: 0,
+            user_id: "u".to_owned(),
+            user_org: "RRV".to_owned(),
+            patient_id: "p".to_owned(),
+            detail: detail.to_owned(),
+        }
+    }
+
+    #[test]
+    fn explanation_quotes_the_reason_given() {
+        let cases = [
+            ("", "The user invoked emergency access (break-glass) and gave no reason."),
+            (
+                "self-claimed-relationship: covering",
+                "The user invoked emergency access (break-glass) giving the reason: self-claimed-relationship: covering.",
+            ),
+        ];
+        for (detail, expected) in cases {
+            assert_eq!((RULE.explain)(&candidate(detail)), expected);
+        }
+    }
+}

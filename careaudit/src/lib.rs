@@ -1,0 +1,135 @@
+//! The careaudit binary's library half: settings, telemetry, and the wiring that starts the
+//! components. It holds no logic of its own beyond wiring (and the demo data loader).
+
+pub mod demo;
+pub mod settings;
+pub mod telemetry;
+
+use anyhow::Context;
+use settings::Settings;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+/// Which components one process runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Components {
+    pub collector: bool,
+    pub analyzer: bool,
+    pub alerts: bool,
+    pub dashboards: bool,
+}
+
+impl Components {
+    pub const ALL: Self = Self {
+        collector: true,
+        analyzer: true,
+        alerts: true,
+        dashboards: true,
+    };
+    pub const NONE: Self = Self {
+        collector: false,
+        analyzer: false,
+        alerts: false,
+        dashboards: false,
+    };
+}
+
+/// Runs the chosen components until `shutdown` is cancelled or one of them fails; then stops
+/// the others gracefully and returns the first error.
+pub async fn run_components(
+    settings: &Settings,
+    components: Components,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let stores = settings.stores();
+    let mut tasks: JoinSet<anyhow::Result<&'static str>> = JoinSet::new();
+    if components.collector {
+        let (config, stores, token) =
+            (settings.collector.clone(), stores.clone(), shutdown.clone());
+        tasks.spawn(async move {
+            collector::run(config, stores, token.cancelled_owned())
+                .await
+                .context("collector")?;
+            Ok("collector")
+        });
+    }
+    if components.analyzer {
+        let (config, stores, token) = (settings.analyzer.clone(), stores.clone(), shutdown.clone());
+        tasks.spawn(async move {
+            analyzer::run(config, stores, token.cancelled_owned())
+                .await
+                .context("analyzer")?;
+            Ok("analyzer")
+        });
+    }
+    if components.alerts {
+        let (config, stores, token) = (settings.alerts.clone(), stores.clone(), shutdown.clone());
+        tasks.spawn(async move {
+            alerts::run(config, stores, token.cancelled_owned())
+                .await
+                .context("alerts")?;
+            Ok("alerts")
+        });
+    }
+    if components.dashboards {
+        let (config, stores, token) = (
+            settings.dashboards.clone(),
+            stores.clone(),
+            shutdown.clone(),
+        );
+        tasks.spawn(async move {
+            dashboards::run(config, stores, token.cancelled_owned())
+                .await
+                .context("dashboards")?;
+            Ok("dashboards")
+        });
+    }
+    let mut first_error = None;
+    while let Some(joined) = tasks.join_next().await {
+        let outcome = joined
+            .context("component task panicked")
+            .and_then(|result| result);
+        match outcome {
+            Ok(name) => tracing::info!(component = name, "stopped"),
+            Err(error) => {
+                tracing::error!(
+                    error = format!("{error:#}"),
+                    "component failed; stopping the others"
+                );
+                first_error.get_or_insert(error);
+            }
+        }
+        shutdown.cancel();
+    }
+    first_error.map_or(Ok(()), Err)
+}
+
+/// Cancels `token` on Ctrl-C or SIGTERM.
+pub fn cancel_on_signal(token: CancellationToken) {
+    tokio::spawn(async move {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            let mut terminate =
+                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(signal) => signal,
+                    Err(error) => {
+                        tracing::warn!(%error, "cannot listen for SIGTERM");
+                        let _ = ctrl_c.await;
+                        token.cancel();
+                        return;
+                    }
+                };
+            tokio::select! {
+                _ = ctrl_c => {}
+                _ = terminate.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = ctrl_c.await;
+        }
+        tracing::info!("shutting down");
+        token.cancel();
+    });
+}

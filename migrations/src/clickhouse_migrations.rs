@@ -1,0 +1,202 @@
+//! The ClickHouse migration runner. ClickHouse has no transactions and no locks, so every
+//! migration is written to be idempotent (`IF NOT EXISTS`), the ledger is a `ReplacingMergeTree`
+//! keyed by version (a concurrent second run collapses into one row), and `careaudit migrate`
+//! serialises runs with a PostgreSQL advisory lock on top.
+
+use crate::{ClickHouseSettings, MigrationError};
+use clickhouse::Row;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+
+/// One `.sql` file of `migrations/clickhouse/`, embedded at compile time.
+#[derive(Debug, Clone, Copy)]
+pub struct ClickHouseMigration {
+    pub version: u32,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+impl ClickHouseMigration {
+    pub fn checksum(&self) -> String {
+        hex::encode(Sha256::digest(self.sql.as_bytes()))
+    }
+}
+
+/// Every ClickHouse migration in order. Adding a migration = adding a file and a line here; a
+/// test checks that the two agree.
+pub fn clickhouse_migrations() -> &'static [ClickHouseMigration] {
+    const MIGRATIONS: &[ClickHouseMigration] = &[
+        ClickHouseMigration {
+            version: 1,
+            name: "0001_access_events.sql",
+            sql: include_str!("../clickhouse/0001_access_events.sql"),
+        },
+        ClickHouseMigration {
+            version: 2,
+            name: "0002_quarantine.sql",
+            sql: include_str!("../clickhouse/0002_quarantine.sql"),
+        },
+        ClickHouseMigration {
+            version: 3,
+            name: "0003_care_context.sql",
+            sql: include_str!("../clickhouse/0003_care_context.sql"),
+        },
+    ];
+    MIGRATIONS
+}
+
+const LEDGER_DDL: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
+    version UInt32,
+    name String,
+    checksum String,
+    applied_at DateTime('UTC') DEFAULT now()
+) ENGINE = ReplacingMergeTree(applied_at) ORDER BY version";
+
+#[derive(Debug, Row, Serialize, Deserialize)]
+struct LedgerRow {
+    version: u32,
+    name: String,
+    checksum: String,
+}
+
+/// Splits a migration file into statements: a statement ends with a `;` at the end of a line,
+/// and lines that start with `--` are comments. (The same rule is used by
+/// `scripts/chdb_check.py`, which runs these files on a current ClickHouse engine.)
+pub fn split_statements(sql: &str) -> Vec<String> {
+    let mut statements = Vec::new();
+    let mut current = String::new();
+    for line in sql.lines() {
+        if line.trim_start().starts_with("--") {
+            continue;
+        }
+        let trimmed_end = line.trim_end();
+        if let Some(without_semicolon) = trimmed_end.strip_suffix(';') {
+            current.push_str(without_semicolon);
+            push_statement(&mut statements, &mut current);
+        } else {
+            current.push_str(line);
+            current.push('\n');
+        }
+    }
+    push_statement(&mut statements, &mut current);
+    statements
+}
+
+fn push_statement(statements: &mut Vec<String>, current: &mut String) {
+    let statement = current.trim();
+    if !statement.is_empty() {
+        statements.push(statement.to_owned());
+    }
+    current.clear();
+}
+
+/// Creates the database if needed and applies the migrations the ledger does not list yet.
+pub async fn apply_clickhouse(settings: &ClickHouseSettings) -> Result<(), MigrationError> {
+    settings
+        .server_client()
+        .query(&format!(
+            "CREATE DATABASE IF NOT EXISTS `{}`",
+            settings.database.replace('`', "")
+        ))
+        .execute()
+        .await?;
+    let client = settings.client();
+    client.query(LEDGER_DDL).execute().await?;
+    let applied: HashMap<u32, LedgerRow> = client
+        .query("SELECT version, name, checksum FROM schema_migrations FINAL")
+        .fetch_all::<LedgerRow>()
+        .await?
+        .into_iter()
+        .map(|row| (row.version, row))
+        .collect();
+
+    for migration in clickhouse_migrations() {
+        let checksum = migration.checksum();
+        if let Some(row) = applied.get(&migration.version) {
+            if row.checksum != checksum {
+                return Err(MigrationError::ClickHouseChecksumMismatch {
+                    version: migration.version,
+                    name: migration.name.to_owned(),
+                    applied: row.checksum.clone(),
+                    current: checksum,
+                });
+            }
+            continue;
+        }
+        for statement in split_statements(migration.sql) {
+            client.query(&statement).execute().await?;
+        }
+        let mut insert = client.insert::<LedgerRow>("schema_migrations").await?;
+        insert
+            .write(&LedgerRow {
+                version: migration.version,
+                name: migration.name.to_owned(),
+                checksum,
+            })
+            .await?;
+        insert.end().await?;
+        tracing::info!(
+            version = migration.version,
+            name = migration.name,
+            "applied clickhouse migration"
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_on_line_final_semicolons_and_drops_comments() {
+        let sql = "-- a comment; with a semicolon\nCREATE TABLE a (x String DEFAULT ';')\nENGINE = Log;\n\n-- tail\nSELECT 1;\n";
+        assert_eq!(
+            split_statements(sql),
+            vec![
+                "CREATE TABLE a (x String DEFAULT ';')\nENGINE = Log",
+                "SELECT 1"
+            ]
+        );
+    }
+
+    #[test]
+    fn every_file_is_registered_in_order_with_unique_versions() {
+        let directory = concat!(env!("CARGO_MANIFEST_DIR"), "/clickhouse");
+        let mut files: Vec<String> = std::fs::read_dir(directory)
+            .expect("clickhouse migrations directory")
+            .filter_map(|entry| entry.ok())
+            .map(|entry| entry.file_name().to_string_lossy().into_owned())
+            .filter(|name| name.ends_with(".sql"))
+            .collect();
+        files.sort();
+        let registered: Vec<&str> = clickhouse_migrations().iter().map(|m| m.name).collect();
+        assert_eq!(files, registered);
+        for (index, migration) in clickhouse_migrations().iter().enumerate() {
+            assert_eq!(migration.version as usize, index + 1, "{}", migration.name);
+            assert!(migration
+                .name
+                .starts_with(&format!("{:04}_", migration.version)));
+            assert!(!split_statements(migration.sql).is_empty());
+        }
+    }
+
+    #[test]
+    fn every_statement_is_idempotent() {
+        for migration in clickhouse_migrations() {
+            for statement in split_statements(migration.sql) {
+                let head: String = statement
+                    .split_whitespace()
+                    .take(6)
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                assert!(
+                    head.contains("IF NOT EXISTS"),
+                    "{}: statement is not idempotent: {head}",
+                    migration.name
+                );
+            }
+        }
+    }
+}

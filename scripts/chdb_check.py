@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+"""Check ClickHouse migration files against a current ClickHouse engine via chDB.
+
+Usage: chdb_check.py DIR      (run with the venv python: `scripts/services python`)
+
+Runs every DIR/*.sql (sorted by name) inside an in-process chDB session, in a
+database `careaudit_chdb_check` selected with USE so unqualified table names
+resolve there. Then runs every file a second time to prove the migrations are
+idempotent (IF NOT EXISTS). Exit 0 if everything passed, 1 on the first failure,
+2 on usage errors.
+
+Statement splitting: a statement ends at a line whose last non-blank character
+is `;`; lines whose first non-blank characters are `--` are comments; empty
+statements are ignored.
+"""
+
+import os
+import sys
+import tempfile
+
+DATABASE = "careaudit_chdb_check"
+
+
+def split_statements(text):
+    statements, current = [], []
+    for line in text.splitlines():
+        if line.lstrip().startswith("--"):
+            continue
+        stripped = line.rstrip()
+        if stripped.endswith(";"):
+            current.append(stripped[:-1])
+            statements.append("\n".join(current).strip())
+            current = []
+        else:
+            current.append(line)
+    statements.append("\n".join(current).strip())
+    return [s for s in statements if s]
+
+
+def scalar(sess, sql):
+    return str(sess.query(sql, "TSVRaw")).strip()
+
+
+def run_file(sess, path, statements):
+    for stmt in statements:
+        try:
+            sess.query(stmt)
+        except Exception as e:  # chdb raises ChdbError (a RuntimeError) on any failure
+            print(f"FAILED {path}", file=sys.stderr)
+            print("--- statement:", file=sys.stderr)
+            print(stmt, file=sys.stderr)
+            print("--- error:", file=sys.stderr)
+            print(str(e).strip(), file=sys.stderr)
+            return False
+    return True
+
+
+def main(argv):
+    if len(argv) != 2 or argv[1] in ("-h", "--help"):
+        print("usage: chdb_check.py DIR", file=sys.stderr)
+        return 2
+    directory = argv[1]
+    if not os.path.isdir(directory):
+        print(f"chdb_check: not a directory: {directory}", file=sys.stderr)
+        return 2
+    files = sorted(
+        os.path.join(directory, f)
+        for f in os.listdir(directory)
+        if f.endswith(".sql") and os.path.isfile(os.path.join(directory, f))
+    )
+    if not files:
+        print(f"chdb_check: no *.sql files in {directory}", file=sys.stderr)
+        return 1
+
+    try:
+        from chdb import session
+    except ImportError as e:
+        print(f"chdb_check: cannot import chdb ({e}); run with the venv python "
+              "after `scripts/services up` (pip package chdb-core)", file=sys.stderr)
+        return 1
+
+    parsed = []
+    for path in files:
+        with open(path, encoding="utf-8") as f:
+            parsed.append((path, split_statements(f.read())))
+
+    with tempfile.TemporaryDirectory(prefix="chdb_check_") as tmp:
+        sess = session.Session(tmp)
+        try:
+            version = scalar(sess, "SELECT version()")
+            sess.query(f"CREATE DATABASE IF NOT EXISTS {DATABASE}")
+            sess.query(f"USE {DATABASE}")
+            current = scalar(sess, "SELECT currentDatabase()")
+            if current != DATABASE:
+                print(f"chdb_check: USE {DATABASE} did not take effect (currentDatabase() = {current!r})",
+                      file=sys.stderr)
+                return 1
+
+            total = 0
+            for path, statements in parsed:
+                if not run_file(sess, path, statements):
+                    return 1
+                print(f"ok {path} ({len(statements)} statements)")
+                total += len(statements)
+
+            for path, statements in parsed:
+                if not run_file(sess, path, statements):
+                    print("chdb_check: the failure above happened on the SECOND run "
+                          "(migration is not idempotent)", file=sys.stderr)
+                    return 1
+            print(f"rerun ok: all {len(parsed)} files ran a second time (idempotent)")
+        finally:
+            sess.close()
+
+    print(f"chdb: {len(parsed)} files, {total} statements ok on ClickHouse {version}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
