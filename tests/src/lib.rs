@@ -1,1 +1,318 @@
-//! placeholder
+//! Test helpers: every integration test gets its own ClickHouse database and PostgreSQL
+//! database (named after the test), its own SMTP sink, and careaudit's components on random
+//! ports, all real. The servers are the throwaway ones of `scripts/services`; when one is not
+//! running the test fails loudly with the command to start it.
+
+mod smtp_sink;
+
+pub use smtp_sink::SmtpSink;
+
+use migrations::{ClickHouseSettings, PostgresSettings, StoreSettings};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::Value;
+use std::future::Future;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+const START_SERVICES: &str = "start them with `scripts/services up` (or run `scripts/test`)";
+
+fn env_or(key: &str, default: &str) -> String {
+    std::env::var(key).unwrap_or_else(|_| default.to_owned())
+}
+
+/// A database name for `test_name`, unique per run, valid in both stores.
+fn database_name(test_name: &str) -> String {
+    let cleaned: String = test_name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .take(40)
+        .collect();
+    let suffix = uuid::Uuid::new_v4().simple().to_string();
+    format!("t_{cleaned}_{}", &suffix[..8])
+}
+
+/// Fresh, empty stores for one test (migrations not applied).
+pub async fn fresh_stores(test_name: &str) -> StoreSettings {
+    let name = database_name(test_name);
+    let base_url = env_or(
+        "CAREAUDIT__POSTGRES__URL",
+        "postgres://postgres@127.0.0.1:15433/careaudit",
+    );
+    let admin = PostgresSettings {
+        url: SecretString::from(base_url.clone()),
+        max_connections: 1,
+    };
+    let pool = admin.connect().await.unwrap_or_else(|error| {
+        panic!("PostgreSQL at {base_url} is not reachable ({error}); {START_SERVICES}")
+    });
+    sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+        .execute(&pool)
+        .await
+        .expect("create the test's PostgreSQL database");
+    pool.close().await;
+    let (server, _) = base_url
+        .rsplit_once('/')
+        .expect("postgres URL has a database path");
+    let clickhouse = ClickHouseSettings {
+        url: env_or("CAREAUDIT__CLICKHOUSE__URL", "http://127.0.0.1:18123"),
+        database: name.clone(),
+        user: "default".to_owned(),
+        password: SecretString::from(String::new()),
+    };
+    let reachable = clickhouse
+        .server_client()
+        .query("SELECT 1")
+        .fetch_one::<u8>()
+        .await;
+    if let Err(error) = reachable {
+        panic!(
+            "ClickHouse at {} is not reachable ({error}); {START_SERVICES}",
+            clickhouse.url
+        );
+    }
+    StoreSettings {
+        clickhouse,
+        postgres: PostgresSettings {
+            url: SecretString::from(format!("{server}/{name}")),
+            max_connections: 5,
+        },
+    }
+}
+
+/// Which background loops a test wants running (some tests drive them by hand instead).
+#[derive(Debug, Clone, Copy)]
+pub struct Background {
+    pub analyzer: bool,
+    pub alerts: bool,
+}
+
+impl Background {
+    pub const ALL: Self = Self {
+        analyzer: true,
+        alerts: true,
+    };
+    pub const NONE: Self = Self {
+        analyzer: false,
+        alerts: false,
+    };
+}
+
+/// careaudit running for one test.
+pub struct TestApp {
+    pub stores: StoreSettings,
+    pub pool: sqlx::PgPool,
+    pub clickhouse: clickhouse::Client,
+    pub smtp: SmtpSink,
+    pub collector_url: String,
+    pub dashboards_url: String,
+    pub analyzer_settings: analyzer::AnalyzerSettings,
+    pub alerts_settings: alerts::AlertsSettings,
+    pub http: reqwest::Client,
+    shutdown: CancellationToken,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+pub const TEST_BASE_URL: &str = "https://careaudit.test";
+
+impl TestApp {
+    pub async fn spawn(test_name: &str, background: Background) -> Self {
+        let stores = fresh_stores(test_name).await;
+        migrations::migrate_all(&stores)
+            .await
+            .expect("migrations apply");
+        let pool = stores
+            .postgres
+            .connect()
+            .await
+            .expect("connect to the test database");
+        let smtp = SmtpSink::start().await;
+        let shutdown = CancellationToken::new();
+
+        let collector_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind collector");
+        let collector_url = format!(
+            "http://{}",
+            collector_listener.local_addr().expect("address")
+        );
+        let collector_settings = collector::CollectorSettings {
+            listen: collector_listener.local_addr().expect("address"),
+            max_body_bytes: 64 * 1024,
+        };
+        tokio::spawn(collector::serve(
+            collector_listener,
+            collector_settings,
+            stores.clone(),
+            shutdown.clone().cancelled_owned(),
+        ));
+
+        let dashboards_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind dashboards");
+        let dashboards_url = format!(
+            "http://{}",
+            dashboards_listener.local_addr().expect("address")
+        );
+        tokio::spawn(dashboards::serve(
+            dashboards_listener,
+            stores.clone(),
+            shutdown.clone().cancelled_owned(),
+        ));
+
+        let analyzer_settings = analyzer::AnalyzerSettings {
+            schedule: "* * * * * *".to_owned(),
+            settle_ms: 200,
+            overlap_ms: 60_000,
+            grouping_window_seconds: 24.0 * 3600.0,
+        };
+        if background.analyzer {
+            tokio::spawn(analyzer::run(
+                analyzer_settings.clone(),
+                stores.clone(),
+                shutdown.clone().cancelled_owned(),
+            ));
+        }
+        let alerts_settings = alerts::AlertsSettings {
+            base_url: TEST_BASE_URL.to_owned(),
+            poll_interval_ms: 200,
+            fallback_recipient: None,
+            max_attempts: 3,
+            smtp: smtp.settings(),
+        };
+        if background.alerts {
+            tokio::spawn(alerts::run(
+                alerts_settings.clone(),
+                stores.clone(),
+                shutdown.clone().cancelled_owned(),
+            ));
+        }
+        let app = Self {
+            clickhouse: stores.clickhouse.client(),
+            stores,
+            pool,
+            smtp,
+            collector_url,
+            dashboards_url,
+            analyzer_settings,
+            alerts_settings,
+            http: reqwest::Client::new(),
+            shutdown,
+        };
+        wait_for("collector to answer", Duration::from_secs(10), || async {
+            app.http
+                .get(format!("{}/healthz", app.collector_url))
+                .send()
+                .await
+                .is_ok()
+                .then_some(())
+        })
+        .await;
+        app
+    }
+
+    /// Posts a body to `POST /fhir/AuditEvent`; returns the status and the JSON answer.
+    pub async fn post_audit_event(
+        &self,
+        body: Vec<u8>,
+        content_type: &str,
+    ) -> (reqwest::StatusCode, Value) {
+        let response = self
+            .http
+            .post(format!("{}/fhir/AuditEvent", self.collector_url))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("collector reachable");
+        let status = response.status();
+        let json = response.json::<Value>().await.unwrap_or(Value::Null);
+        (status, json)
+    }
+
+    pub async fn post_json(&self, resource: &Value) -> (reqwest::StatusCode, Value) {
+        self.post_audit_event(
+            serde_json::to_vec(resource).expect("serialise"),
+            "application/fhir+json",
+        )
+        .await
+    }
+
+    /// Number of stored events with this id (after deduplication).
+    pub async fn stored_events(&self, event_id: &str) -> u64 {
+        self.clickhouse
+            .query(
+                "SELECT count() FROM (SELECT event_id FROM access_events FINAL WHERE event_id = ?)",
+            )
+            .bind(event_id)
+            .fetch_one::<u64>()
+            .await
+            .expect("count events")
+    }
+
+    /// Adds an organisation with a privacy officer address.
+    pub async fn add_organisation(&self, ods_code: &str, officer_email: &str) {
+        let organisation = alerts::Organisation {
+            ods_code: ods_code.to_owned(),
+            name: format!("Organisation {ods_code}"),
+            privacy_officer_email: Some(officer_email.to_owned()),
+        };
+        alerts::upsert_organisation(&self.pool, &organisation)
+            .await
+            .expect("add organisation");
+    }
+
+    pub fn postgres_url(&self) -> String {
+        self.stores.postgres.url.expose_secret().to_owned()
+    }
+}
+
+/// Polls `probe` until it yields a value or `timeout` passes (then panics naming `what`).
+pub async fn wait_for<T, F, Fut>(what: &str, timeout: Duration, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if let Some(value) = probe().await {
+            return value;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            panic!("timed out after {timeout:?} waiting for {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A BALP PatientRead AuditEvent as the demo and the simulator send them.
+pub fn patient_read(
+    event_id: &str,
+    user_id: &str,
+    org_code: &str,
+    nhs_number: &str,
+    purpose: &str,
+    reason: Option<&str>,
+) -> Value {
+    careaudit::demo::patient_read_event(&careaudit::demo::ViewSpec {
+        event_id: event_id.to_owned(),
+        recorded: chrono::Utc::now() - chrono::Duration::minutes(5),
+        user_id: user_id.to_owned(),
+        user_name: "Test Clinician".to_owned(),
+        role_code: "R8000".to_owned(),
+        org_code: org_code.to_owned(),
+        nhs_number: nhs_number.to_owned(),
+        purpose: purpose.to_owned(),
+        reason: reason.map(str::to_owned),
+    })
+}

@@ -1,0 +1,8 @@
+//! careaudit's integration tests: one binary, real ClickHouse, PostgreSQL and SMTP servers, a
+//! fresh pair of databases per test.
+
+mod analyzer_windows;
+mod bad_input;
+mod dashboards_access;
+mod end_to_end;
+mod schema;
