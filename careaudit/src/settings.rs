@@ -62,21 +62,26 @@ from = "careaudit <careaudit@careaudit.localhost>"
 listen = "127.0.0.1:4081"
 "#;
 
+/// Defaults, then `file`, then the process environment.
 pub fn load(file: Option<&Path>) -> anyhow::Result<Settings> {
+    build(file, true)
+}
+
+fn build(file: Option<&Path>, with_environment: bool) -> anyhow::Result<Settings> {
     let mut builder = config::Config::builder()
         .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml));
     if let Some(path) = file {
         builder = builder.add_source(config::File::from(path).required(true));
     }
-    let settings = builder
-        .add_source(
+    if with_environment {
+        builder = builder.add_source(
             config::Environment::with_prefix("CAREAUDIT")
                 .prefix_separator("__")
                 .separator("__")
                 .try_parsing(true),
-        )
-        .build()?
-        .try_deserialize()?;
+        );
+    }
+    let settings = builder.build()?.try_deserialize()?;
     Ok(settings)
 }
 
@@ -86,11 +91,23 @@ mod tests {
 
     #[test]
     fn defaults_alone_are_complete() {
-        let settings = load(None).expect("defaults deserialize");
+        let settings = build(None, false).expect("defaults deserialize");
         assert_eq!(settings.collector.listen.port(), 4080);
         assert_eq!(settings.dashboards.listen.port(), 4081);
         assert_eq!(settings.alerts.smtp.port, 12525);
         assert!(cron_parses(&settings.analyzer.schedule));
+    }
+
+    #[test]
+    fn the_example_file_is_complete_and_valid() {
+        let path = Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../careaudit.example.toml"
+        ));
+        let settings = build(Some(path), false).expect("example settings deserialize");
+        assert_eq!(settings.log_format, LogFormat::Json);
+        assert_eq!(settings.alerts.smtp.tls, alerts::SmtpTls::Starttls);
+        assert_eq!(settings.analyzer.grouping_window_seconds, 86400.0);
     }
 
     fn cron_parses(expression: &str) -> bool {
