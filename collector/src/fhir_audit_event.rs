@@ -259,7 +259,7 @@ pub fn map_audit_event(
             Issue::error(
                 IssueCode::Required,
                 "AuditEvent.agent",
-                "no requestor agent identifies a user (agent[user]: requestor=true with who.identifier, who.reference or altId)",
+                "no requestor agent identifies a user (agent[user]: requestor=true with who.identifier, who.reference, altId or a name)",
             ),
         );
     }
@@ -438,7 +438,8 @@ fn action_from_subtypes(subtypes: &[Coding]) -> Option<Action> {
         })
 }
 
-/// The identity of an agent and its system: identifier first, then reference, then altId.
+/// The identity of an agent and its system: identifier first, then reference, then altId,
+/// then the name the sender displays.
 fn agent_identity(agent: &Agent) -> Option<(UserId, String)> {
     let who = agent.who.as_ref();
     if let Some(identifier) = who.and_then(|who| who.identifier.as_ref()) {
@@ -456,11 +457,20 @@ fn agent_identity(agent: &Agent) -> Option<(UserId, String)> {
     {
         return Some((id, "reference".to_owned()));
     }
-    agent
+    if let Some(id) = agent
         .alt_id
         .as_deref()
         .and_then(|alt| UserId::parse(alt).ok())
-        .map(|id| (id, "altId".to_owned()))
+    {
+        return Some((id, "altId".to_owned()));
+    }
+    // Some senders (and several BALP and Swiss EPR examples) name the user without an
+    // identifier. A weak identity is better than losing the audit record: it is kept with the
+    // system "name" so that rules and officers can see it was not a directory identifier.
+    who.and_then(|who| who.display.as_deref())
+        .or(agent.name.as_deref())
+        .and_then(|name| UserId::parse(name).ok())
+        .map(|id| (id, "name".to_owned()))
 }
 
 fn is_patient_entity(entity: &Entity) -> bool {
@@ -493,13 +503,22 @@ fn find_patient(entities: &[Entity]) -> Option<(PatientId, String)> {
         .filter(|identifier| identifier.system.as_deref() == Some(NHS_NUMBER_SYSTEM))
         .chain(identifiers)
         .find_map(|identifier| {
-            let id = PatientId::parse(identifier.value.as_deref()?).ok()?;
-            Some((id, identifier.system.clone().unwrap_or_default()))
+            let (value, authority) = domain::split_hl7_cx(identifier.value.as_deref()?);
+            let id = PatientId::parse(value).ok()?;
+            let system = identifier
+                .system
+                .clone()
+                .filter(|system| !system.is_empty())
+                .or(authority)
+                .unwrap_or_default();
+            Some((id, system))
         });
     by_nhs_number.or_else(|| {
         candidates.iter().find_map(|what| {
             let reference = what.reference.as_deref()?;
+            // `Patient/123/_history/2` names version 2 of patient 123.
             let id = reference.strip_prefix("Patient/").unwrap_or(reference);
+            let id = id.split("/_history/").next().unwrap_or(id);
             Some((PatientId::parse(id).ok()?, "reference".to_owned()))
         })
     })

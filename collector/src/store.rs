@@ -1,9 +1,11 @@
 //! The collector's ClickHouse rows and writes. `AccessEventRow` is the storage form of
 //! [`AccessEvent`]; the conversion is explicit and lives here, next to the table it fills.
 
+use crate::ingest::Source;
 use clickhouse::{Client, Row};
-use domain::{AccessEvent, Channel, Timestamp};
+use domain::{AccessEvent, Timestamp};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 /// zstd level for raw payloads: level 3 is zstd's default trade-off, fast enough for the ingest
 /// path and about 4× on FHIR JSON.
@@ -46,14 +48,21 @@ pub struct AccessEventRow {
     pub channel: String,
     pub authenticated_as: String,
     pub raw_format: String,
+    /// SHA-256 of the original payload (hex), for the integrity chain and evidence packs.
+    pub payload_sha256: String,
     #[serde(with = "serde_bytes")]
     pub raw_payload: Vec<u8>,
 }
 
 impl AccessEventRow {
-    /// The storage form of an event; `compressed_raw` is the original payload as received,
+    /// The storage form of an event; `compressed_raw` is the original payload `raw` as received,
     /// compressed with [`compress_payload`].
-    pub fn from_event(event: &AccessEvent, raw_format: &str, compressed_raw: Vec<u8>) -> Self {
+    pub fn from_event(
+        event: &AccessEvent,
+        raw_format: &str,
+        compressed_raw: Vec<u8>,
+        raw: &[u8],
+    ) -> Self {
         let (occurred_at, occurred_ms) = event.occurred_at.to_seconds_and_millis();
         let (received_at, received_ms) = event.provenance.received_at.to_seconds_and_millis();
         Self {
@@ -86,9 +95,14 @@ impl AccessEventRow {
             channel: event.provenance.channel.as_str().to_owned(),
             authenticated_as: event.provenance.authenticated_as.clone(),
             raw_format: raw_format.to_owned(),
+            payload_sha256: sha256_hex(raw),
             raw_payload: compressed_raw,
         }
     }
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
 }
 
 /// One row of `quarantine`: input that was refused, with the reason and the raw bytes.
@@ -105,15 +119,14 @@ pub struct QuarantineRow {
     pub reason: String,
     pub raw_format: String,
     pub raw_size: u32,
+    pub payload_sha256: String,
     #[serde(with = "serde_bytes")]
     pub raw_payload: Vec<u8>,
 }
 
 impl QuarantineRow {
     pub fn new(
-        channel: Channel,
-        source_node: &str,
-        client_address: &str,
+        source: &Source,
         reason_code: &str,
         reason: &str,
         raw_format: &str,
@@ -124,14 +137,15 @@ impl QuarantineRow {
             quarantine_id: uuid::Uuid::new_v4().to_string(),
             received_at,
             received_ms,
-            channel: channel.as_str().to_owned(),
-            source_node: source_node.to_owned(),
-            authenticated_as: String::new(),
-            client_address: client_address.to_owned(),
+            channel: source.channel.as_str().to_owned(),
+            source_node: source.node.clone(),
+            authenticated_as: source.authenticated_as.clone(),
+            client_address: source.client_address.clone(),
             reason_code: reason_code.to_owned(),
             reason: reason.to_owned(),
             raw_format: raw_format.to_owned(),
             raw_size: u32::try_from(raw.len()).unwrap_or(u32::MAX),
+            payload_sha256: sha256_hex(raw),
             raw_payload: compress_payload(raw)?,
         })
     }
@@ -163,9 +177,14 @@ impl EventStore {
         insert.end().await
     }
 
-    pub async fn quarantine(&self, row: &QuarantineRow) -> Result<(), clickhouse::error::Error> {
+    pub async fn insert_quarantine(
+        &self,
+        rows: &[QuarantineRow],
+    ) -> Result<(), clickhouse::error::Error> {
         let mut insert = self.client.insert::<QuarantineRow>("quarantine").await?;
-        insert.write(row).await?;
+        for row in rows {
+            insert.write(row).await?;
+        }
         insert.end().await
     }
 }

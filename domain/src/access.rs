@@ -140,11 +140,15 @@ pub struct AccessEvent {
 /// The v3-ActReason purpose-of-use codes that mean "emergency / break the glass".
 pub const EMERGENCY_PURPOSES: [&str; 3] = ["ETREAT", "BTG", "ERTREAT"];
 
+/// Purposes of use that mean emergency access only in their own code system (`system|code`):
+/// the Swiss EPR's `EMER` (CH:EPR purpose of use).
+pub const EMERGENCY_SYSTEM_PURPOSES: [&str; 1] = ["urn:oid:2.16.756.5.30.1.127.3.10.5|EMER"];
+
 impl AccessEvent {
     /// Whether a purpose-of-use code (`system|code` or bare code) is an emergency purpose.
     pub fn is_emergency_purpose(code: &str) -> bool {
         let bare = code.rsplit('|').next().unwrap_or(code);
-        EMERGENCY_PURPOSES.contains(&bare)
+        EMERGENCY_PURPOSES.contains(&bare) || EMERGENCY_SYSTEM_PURPOSES.contains(&code)
     }
 }
 
@@ -172,6 +176,11 @@ mod tests {
                 true,
             ),
             ("BTG", true),
+            ("urn:oid:2.16.756.5.30.1.127.3.10.5|EMER", true),
+            (
+                "http://terminology.hl7.org/CodeSystem/v3-ActCode|EMER",
+                false,
+            ),
             (
                 "http://terminology.hl7.org/CodeSystem/v3-ActReason|TREAT",
                 false,

@@ -6,10 +6,12 @@
 
 mod access;
 mod case;
+mod hl7;
 mod ids;
 mod time;
 
 pub use access::{AccessEvent, Action, Channel, Outcome, Provenance};
 pub use case::{CaseState, Disposition, Finding, Severity};
+pub use hl7::split_hl7_cx;
 pub use ids::{EventId, IdError, OrgCode, PatientId, RoleCode, UserId};
 pub use time::Timestamp;

@@ -38,6 +38,7 @@ CREATE TABLE IF NOT EXISTS access_events
     channel String,
     authenticated_as String,
     raw_format String,
+    payload_sha256 String,
     raw_payload String
 )
 ENGINE = ReplacingMergeTree

@@ -13,6 +13,7 @@ CREATE TABLE IF NOT EXISTS quarantine
     reason String,
     raw_format String,
     raw_size UInt32,
+    payload_sha256 String,
     raw_payload String
 )
 ENGINE = MergeTree

@@ -149,6 +149,7 @@ impl TestApp {
         let collector_settings = collector::CollectorSettings {
             listen: collector_listener.local_addr().expect("address"),
             max_body_bytes: 64 * 1024,
+            max_bundle_bytes: 4 * 1024 * 1024,
         };
         tokio::spawn(collector::serve(
             collector_listener,
@@ -293,6 +294,19 @@ where
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// The third-party samples in `../shared/testdata` (CI keeps shared/ beside the repository).
+pub fn testdata(relative: &str) -> std::path::PathBuf {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/testdata")
+        .join(relative);
+    assert!(
+        path.exists(),
+        "third-party test data not found at {}",
+        path.display()
+    );
+    path
 }
 
 /// A BALP PatientRead AuditEvent as the demo and the simulator send them.

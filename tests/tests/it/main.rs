@@ -5,4 +5,5 @@ mod analyzer_windows;
 mod bad_input;
 mod dashboards_access;
 mod end_to_end;
+mod fhir_bulk;
 mod schema;

@@ -1,0 +1,145 @@
+//! The front of the ingest pipeline, shared by every feed: turns accepted input into storage
+//! rows (with the compressed original payload and its digest) and refused input into quarantine
+//! rows, and submits them for durable storage. A feed acknowledges its sender only after
+//! `submit` returned `Ok`.
+
+use crate::fhir_audit_event::{map_audit_event, MappingError};
+use crate::internal_events;
+use crate::store::{compress_payload, AccessEventRow, EventStore, QuarantineRow};
+use domain::{Channel, Provenance, Timestamp};
+
+/// Where a piece of input came from, as the transport saw it.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub node: String,
+    pub channel: Channel,
+    pub authenticated_as: String,
+    pub client_address: String,
+}
+
+impl Source {
+    pub fn provenance(&self, received_at: Timestamp) -> Provenance {
+        Provenance {
+            source_node: self.node.clone(),
+            channel: self.channel,
+            authenticated_as: self.authenticated_as.clone(),
+            received_at,
+        }
+    }
+}
+
+/// One row for ClickHouse.
+#[derive(Debug, Clone)]
+pub enum IngestEntry {
+    Event(Box<AccessEventRow>),
+    Quarantine(Box<QuarantineRow>),
+}
+
+/// Why input could not be stored: the sender should retry later. Nothing was acknowledged.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("the collector is at capacity; retry after {retry_after_seconds} s")]
+    Full { retry_after_seconds: u32 },
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+}
+
+pub const RAW_FORMAT_FHIR_JSON: &str = "fhir+json";
+
+/// A stable id for an event whose sender gave none: the same bytes always get the same id, so a
+/// retried delivery is deduplicated like any other.
+pub fn derived_event_id(raw: &[u8]) -> String {
+    const NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x6c1b_9a52_3f0e_4d8b_9d3c_2a7e_5b10_c4e1);
+    format!("urn:uuid:{}", uuid::Uuid::new_v5(&NAMESPACE, raw))
+}
+
+/// Maps one FHIR AuditEvent (JSON bytes) to its storage row.
+pub fn prepare_fhir_event(
+    raw: &[u8],
+    source: &Source,
+    received_at: Timestamp,
+) -> Result<AccessEventRow, MappingError> {
+    let event = map_audit_event(raw, source.provenance(received_at), || {
+        derived_event_id(raw)
+    })?;
+    let compressed = compress_payload(raw).map_err(|error| MappingError {
+        issues: vec![crate::Issue::error(
+            crate::IssueCode::Exception,
+            "",
+            format!("payload compression failed: {error}"),
+        )],
+        reason_code: "internal",
+    })?;
+    Ok(AccessEventRow::from_event(
+        &event,
+        RAW_FORMAT_FHIR_JSON,
+        compressed,
+        raw,
+    ))
+}
+
+/// The quarantine row for refused input. `None` only if compression failed, which is logged.
+pub fn quarantine_entry(
+    source: &Source,
+    reason_code: &'static str,
+    reason: &str,
+    raw_format: &str,
+    raw: &[u8],
+) -> Option<IngestEntry> {
+    internal_events::event_rejected(source.channel.as_str(), reason_code);
+    match QuarantineRow::new(source, reason_code, reason, raw_format, raw) {
+        Ok(row) => Some(IngestEntry::Quarantine(Box::new(row))),
+        Err(error) => {
+            tracing::warn!(%error, reason_code, "could not compress refused input for quarantine");
+            None
+        }
+    }
+}
+
+/// Durable storage for ingest entries.
+#[derive(Clone)]
+pub struct Ingest {
+    store: EventStore,
+}
+
+impl Ingest {
+    pub fn new(store: EventStore) -> Self {
+        Self { store }
+    }
+
+    /// Stores every entry; returns once they are durable.
+    pub async fn submit(
+        &self,
+        channel: Channel,
+        entries: Vec<IngestEntry>,
+    ) -> Result<(), IngestError> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let mut events = Vec::new();
+        let mut quarantine = Vec::new();
+        for entry in entries {
+            match entry {
+                IngestEntry::Event(row) => events.push(*row),
+                IngestEntry::Quarantine(row) => quarantine.push(*row),
+            }
+        }
+        let unavailable =
+            |error: clickhouse::error::Error| IngestError::Unavailable(error.to_string());
+        if !events.is_empty() {
+            self.store
+                .insert_events(&events)
+                .await
+                .map_err(unavailable)?;
+            internal_events::events_accepted(channel.as_str(), events.len() as u64);
+        }
+        if !quarantine.is_empty() {
+            self.store
+                .insert_quarantine(&quarantine)
+                .await
+                .map_err(unavailable)?;
+            internal_events::quarantined(quarantine.len() as u64);
+        }
+        Ok(())
+    }
+}
