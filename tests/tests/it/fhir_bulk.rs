@@ -175,6 +175,7 @@ async fn bulk_ndjson_reports_bad_lines_and_stores_the_rest() {
         "fhir/derived/auditevents-r4spec-balp-gematik.ndjson",
     ))
     .expect("read");
+    // The file ends with a newline, so after a blank line 59 the broken line is line 60.
     body.extend_from_slice(b"\n{not json\n\n");
     let response = app
         .http
@@ -197,7 +198,7 @@ async fn bulk_ndjson_reports_bad_lines_and_stores_the_rest() {
         last["diagnostics"]
             .as_str()
             .unwrap_or_default()
-            .starts_with("line 59: body is not valid JSON"),
+            .starts_with("line 60: body is not valid JSON"),
         "{last}"
     );
     let stored: u64 = app
