@@ -104,6 +104,28 @@ pub async fn run_components(
     first_error.map_or(Ok(()), Err)
 }
 
+/// The human-readable result of `careaudit verify`.
+pub fn describe_verification(report: &collector::VerifyReport) -> String {
+    let mut text = format!(
+        "{}: {} batches, {} events, {} quarantined entries and {} payloads checked",
+        if report.is_intact() { "INTACT" } else { "NOT INTACT" },
+        report.batches,
+        report.events_checked,
+        report.quarantine_checked,
+        report.payloads_checked
+    );
+    if report.superseded > 0 {
+        text.push_str(&format!("\n{} event ids were delivered again with different content; the latest delivery is stored", report.superseded));
+    }
+    for (collector, batch_seq, chain) in &report.chain_heads {
+        text.push_str(&format!("\nchain head of {collector}: batch {batch_seq}, sha256 {chain}"));
+    }
+    for problem in &report.problems {
+        text.push_str(&format!("\nproblem: {problem}"));
+    }
+    text
+}
+
 /// Cancels `token` on Ctrl-C or SIGTERM.
 pub fn cancel_on_signal(token: CancellationToken) {
     tokio::spawn(async move {

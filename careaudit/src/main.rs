@@ -36,6 +36,8 @@ enum Command {
     Dashboards,
     /// Load a small synthetic day through the collector and show it in the dashboards.
     Demo(demo::DemoArgs),
+    /// Check that the stored audit trail is complete and unaltered (the ingest hash chain).
+    Verify,
 }
 
 #[tokio::main]
@@ -69,5 +71,13 @@ async fn main() -> anyhow::Result<()> {
             run_components(&settings, only(|c| c.dashboards = true), shutdown).await
         }
         Command::Demo(args) => demo::run(&settings, args, shutdown).await,
+        Command::Verify => {
+            let report = collector::verify(&settings.clickhouse.client()).await?;
+            println!("{}", careaudit::describe_verification(&report));
+            if !report.is_intact() {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
     }
 }

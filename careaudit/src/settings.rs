@@ -45,6 +45,11 @@ url = "postgres://postgres@127.0.0.1:15433/careaudit"
 
 [collector]
 listen = "127.0.0.1:4080"
+wal_dir = "careaudit-data/wal"
+
+[collector.syslog]
+tcp_listen = "127.0.0.1:5140"
+udp_listen = "127.0.0.1:5140"
 
 [analyzer]
 schedule = "*/5 * * * * *"

@@ -5,7 +5,9 @@
 
 use crate::fhir_audit_event::{map_audit_event, MappingError};
 use crate::internal_events;
-use crate::store::{compress_payload, AccessEventRow, EventStore, QuarantineRow};
+use crate::store::{compress_payload, AccessEventRow, QuarantineRow};
+use crate::wal::{Wal, WalError};
+use crate::wal_record::WalRecord;
 use domain::{Channel, Provenance, Timestamp};
 
 /// Where a piece of input came from, as the transport saw it.
@@ -96,50 +98,70 @@ pub fn quarantine_entry(
     }
 }
 
-/// Durable storage for ingest entries.
+/// The front door of durable storage: entries are encoded and appended to the write-ahead log
+/// (written and fsynced, grouped with concurrent appends) before `submit` returns; the shipper
+/// moves them to ClickHouse afterwards.
 #[derive(Clone)]
 pub struct Ingest {
-    store: EventStore,
+    wal: Wal,
 }
 
+/// What a sender should wait before retrying when the log is full.
+const RETRY_AFTER_SECONDS: u32 = 2;
+
 impl Ingest {
-    pub fn new(store: EventStore) -> Self {
-        Self { store }
+    pub fn new(wal: Wal) -> Self {
+        Self { wal }
     }
 
-    /// Stores every entry; returns once they are durable.
-    pub async fn submit(
-        &self,
-        channel: Channel,
-        entries: Vec<IngestEntry>,
-    ) -> Result<(), IngestError> {
+    /// Makes every entry durable; returns once they are in the log on disk.
+    pub async fn submit(&self, channel: Channel, entries: Vec<IngestEntry>) -> Result<(), IngestError> {
         if entries.is_empty() {
             return Ok(());
         }
-        let mut events = Vec::new();
-        let mut quarantine = Vec::new();
+        let mut events = 0_u64;
+        let mut quarantined = 0_u64;
+        let mut records = Vec::with_capacity(entries.len());
         for entry in entries {
-            match entry {
-                IngestEntry::Event(row) => events.push(*row),
-                IngestEntry::Quarantine(row) => quarantine.push(*row),
+            let record = match entry {
+                IngestEntry::Event(row) => {
+                    events += 1;
+                    WalRecord::Event(*row)
+                }
+                IngestEntry::Quarantine(row) => {
+                    quarantined += 1;
+                    WalRecord::Quarantine(*row)
+                }
+            };
+            let encoded = record.encode().map_err(|error| IngestError::Unavailable(format!("encoding a log record failed: {error}")))?;
+            records.push(encoded);
+        }
+        let count = records.len() as u64;
+        match self.wal.append(records).await {
+            Ok(_) => {
+                internal_events::logged(count);
+                if events > 0 {
+                    internal_events::events_accepted(channel.as_str(), events);
+                }
+                if quarantined > 0 {
+                    internal_events::quarantined(quarantined);
+                }
+                Ok(())
             }
+            Err(WalError::Full { .. }) => {
+                internal_events::backpressure(channel.as_str());
+                Err(IngestError::Full { retry_after_seconds: RETRY_AFTER_SECONDS })
+            }
+            Err(error) => Err(IngestError::Unavailable(error.to_string())),
         }
-        let unavailable =
-            |error: clickhouse::error::Error| IngestError::Unavailable(error.to_string());
-        if !events.is_empty() {
-            self.store
-                .insert_events(&events)
-                .await
-                .map_err(unavailable)?;
-            internal_events::events_accepted(channel.as_str(), events.len() as u64);
-        }
-        if !quarantine.is_empty() {
-            self.store
-                .insert_quarantine(&quarantine)
-                .await
-                .map_err(unavailable)?;
-            internal_events::quarantined(quarantine.len() as u64);
-        }
-        Ok(())
+    }
+
+    /// Resolves when the log has room again (syslog pauses reading here instead of failing).
+    pub async fn wait_for_space(&self) {
+        self.wal.wait_for_space(64 * 1024).await;
+    }
+
+    pub fn wal_stats(&self) -> crate::wal::WalStats {
+        self.wal.stats()
     }
 }

@@ -3,14 +3,23 @@
 //! [`domain::AccessEvent`], and acknowledges only after the event is stored durably. What it
 //! cannot accept is answered with a specific error and kept in the quarantine table.
 
+mod atna;
 mod fhir_audit_event;
 mod fhir_bundle;
 mod fhir_endpoints;
 mod http;
 mod ingest;
+mod integrity;
 mod internal_events;
 mod operation_outcome;
+mod shipper;
 mod store;
+mod syslog_frame;
+mod syslog_message;
+mod syslog_server;
+mod verify;
+mod wal;
+mod wal_record;
 
 pub use fhir_audit_event::{map_audit_event, MappingError};
 pub use http::{router, HttpLimits};
@@ -23,7 +32,10 @@ pub use store::{
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use serde::Deserialize;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::OnceLock;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
 
 /// The collector's own settings (the stores are configured separately).
 #[derive(Debug, Clone, Deserialize)]
@@ -36,6 +48,40 @@ pub struct CollectorSettings {
     /// The largest Bundle accepted on `POST /fhir`, in bytes.
     #[serde(default = "default_max_bundle_bytes")]
     pub max_bundle_bytes: usize,
+    /// This collector's name in the integrity chain; unique per collector instance.
+    #[serde(default = "default_instance_id")]
+    pub instance_id: String,
+    /// The write-ahead log's directory (local disk; one per instance).
+    pub wal_dir: PathBuf,
+    /// Unshipped bytes the log may hold before input is refused (HTTP 503) or paused (syslog).
+    #[serde(default = "default_wal_max_bytes")]
+    pub wal_max_bytes: u64,
+    #[serde(default = "default_wal_segment_bytes")]
+    pub wal_segment_bytes: u64,
+    /// A shipped batch holds at most this many records...
+    #[serde(default = "default_batch_max_records")]
+    pub batch_max_records: usize,
+    /// ...and waits at most this long to fill, in milliseconds.
+    #[serde(default = "default_batch_max_wait_ms")]
+    pub batch_max_wait_ms: u64,
+    #[serde(default)]
+    pub syslog: Option<SyslogSettings>,
+}
+
+fn default_instance_id() -> String {
+    "collector-1".to_owned()
+}
+fn default_wal_max_bytes() -> u64 {
+    2 * 1024 * 1024 * 1024
+}
+fn default_wal_segment_bytes() -> u64 {
+    64 * 1024 * 1024
+}
+fn default_batch_max_records() -> usize {
+    50_000
+}
+fn default_batch_max_wait_ms() -> u64 {
+    200
 }
 
 fn default_max_body_bytes() -> usize {
@@ -62,14 +108,20 @@ pub fn metrics_handle() -> PrometheusHandle {
         .clone()
 }
 
-/// What `/readyz` checks: the collector can reach its store.
+/// What `/readyz` checks: the store is reachable and the log has room.
 #[derive(Clone)]
 pub struct Readiness {
     clickhouse: clickhouse::Client,
+    wal: Wal,
 }
 
 impl Readiness {
     pub async fn check(&self) -> Result<(), String> {
+        let stats = self.wal.stats();
+        internal_events::wal_usage(stats.bytes_on_disk, stats.unshipped_bytes);
+        if stats.unshipped_bytes >= stats.max_bytes {
+            return Err("write-ahead log full".to_owned());
+        }
         self.clickhouse
             .query("SELECT 1")
             .fetch_one::<u8>()
@@ -79,7 +131,9 @@ impl Readiness {
     }
 }
 
-/// Serves the collector until `shutdown` resolves, then drains in-flight requests.
+/// Serves the collector until `shutdown` resolves, then drains: stops taking input, finishes
+/// in-flight requests, flushes the log and ships what it holds (for a bounded time; whatever
+/// is left is shipped at the next start).
 pub async fn run(
     settings: CollectorSettings,
     stores: migrations::StoreSettings,
@@ -97,18 +151,54 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let clickhouse = stores.clickhouse.client();
-    let ingest = Ingest::new(EventStore::new(clickhouse.clone()));
-    let limits = HttpLimits {
-        max_resource_bytes: settings.max_body_bytes,
-        max_bundle_bytes: settings.max_bundle_bytes,
-    };
-    let app = router(ingest, limits, metrics_handle(), Readiness { clickhouse });
+    let config = WalConfig { dir: settings.wal_dir.clone(), segment_bytes: settings.wal_segment_bytes, max_bytes: settings.wal_max_bytes };
+    let (wal, reader, recovery) = Wal::open(config).await?;
+    if let Some(torn) = &recovery.torn_tail {
+        tracing::warn!(segment = %torn.segment.display(), dropped_bytes = torn.dropped_bytes, reason = %torn.reason, "write-ahead log had a torn tail (a write cut short by a crash; never acknowledged)");
+    }
+    tracing::info!(unshipped_records = recovery.unshipped_records, next_lsn = recovery.next_lsn, "write-ahead log open");
+
+    let stop_input = CancellationToken::new();
+    let stop_shipper = CancellationToken::new();
+    let shipper = tokio::spawn(
+        shipper::Shipper {
+            reader,
+            store: EventStore::new(clickhouse.clone()),
+            collector_id: settings.instance_id.clone(),
+            limits: shipper::ShipperLimits {
+                max_batch_records: settings.batch_max_records,
+                max_batch_bytes: 64 * 1024 * 1024,
+                max_batch_wait: Duration::from_millis(settings.batch_max_wait_ms),
+            },
+        }
+        .run(stop_shipper.clone()),
+    );
+    let ingest = Ingest::new(wal.clone());
+    let syslog = settings.syslog.clone().map(|syslog| tokio::spawn(syslog_server::run_syslog(syslog, ingest.clone(), stop_input.clone())));
+
+    let limits = HttpLimits { max_resource_bytes: settings.max_body_bytes, max_bundle_bytes: settings.max_bundle_bytes };
+    let app = router(ingest, limits, metrics_handle(), Readiness { clickhouse, wal: wal.clone() });
     tracing::info!(address = %listener.local_addr()?, "collector listening");
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await?;
+    let http_outcome = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await;
+
+    stop_input.cancel();
+    if let Some(syslog) = syslog {
+        match syslog.await {
+            Ok(Err(error)) => tracing::warn!(error = format!("{error:#}"), "syslog listeners stopped with an error"),
+            Err(error) => tracing::warn!(%error, "syslog listeners panicked"),
+            Ok(Ok(())) => {}
+        }
+    }
+    wal.close().await;
+    stop_shipper.cancel();
+    match tokio::time::timeout(Duration::from_secs(30), shipper).await {
+        Ok(Ok(Ok(()))) => tracing::info!("collector drained"),
+        Ok(Ok(Err(error))) => tracing::warn!(error = format!("{error:#}"), "shipper stopped before draining; the rest ships at the next start"),
+        Ok(Err(error)) => tracing::error!(%error, "shipper panicked"),
+        Err(_) => tracing::warn!("shipping did not finish within 30 s; the rest ships at the next start"),
+    }
+    http_outcome?;
     Ok(())
 }

@@ -42,6 +42,11 @@ pub fn clickhouse_migrations() -> &'static [ClickHouseMigration] {
             name: "0003_care_context.sql",
             sql: include_str!("../clickhouse/0003_care_context.sql"),
         },
+        ClickHouseMigration {
+            version: 4,
+            name: "0004_ingest_batches.sql",
+            sql: include_str!("../clickhouse/0004_ingest_batches.sql"),
+        },
     ];
     MIGRATIONS
 }

@@ -3,8 +3,12 @@
 //! ports, all real. The servers are the throwaway ones of `scripts/services`; when one is not
 //! running the test fails loudly with the command to start it.
 
+mod pki;
+mod processes;
 mod smtp_sink;
 
+pub use processes::{careaudit_binary, free_port, CollectorProcess, PrivateClickHouse};
+pub use pki::{TestPki, TRUSTED_NODE};
 pub use smtp_sink::SmtpSink;
 
 use migrations::{ClickHouseSettings, PostgresSettings, StoreSettings};
@@ -111,6 +115,11 @@ pub struct TestApp {
     pub smtp: SmtpSink,
     pub collector_url: String,
     pub dashboards_url: String,
+    /// The syslog listeners: plain TCP, UDP and (with [`TestApp::spawn_with_tls`]) TLS.
+    pub syslog_tcp: std::net::SocketAddr,
+    pub syslog_udp: std::net::SocketAddr,
+    pub syslog_tls: Option<std::net::SocketAddr>,
+    pub wal_dir: tempfile::TempDir,
     pub analyzer_settings: analyzer::AnalyzerSettings,
     pub alerts_settings: alerts::AlertsSettings,
     pub http: reqwest::Client,
@@ -127,6 +136,15 @@ pub const TEST_BASE_URL: &str = "https://careaudit.test";
 
 impl TestApp {
     pub async fn spawn(test_name: &str, background: Background) -> Self {
+        Self::spawn_with(test_name, background, None).await
+    }
+
+    /// Also listens for syslog over TLS with `pki`'s certificates.
+    pub async fn spawn_with_tls(test_name: &str, background: Background, pki: &TestPki) -> Self {
+        Self::spawn_with(test_name, background, Some(pki)).await
+    }
+
+    async fn spawn_with(test_name: &str, background: Background, pki: Option<&TestPki>) -> Self {
         let stores = fresh_stores(test_name).await;
         migrations::migrate_all(&stores)
             .await
@@ -146,10 +164,26 @@ impl TestApp {
             "http://{}",
             collector_listener.local_addr().expect("address")
         );
+        let wal_dir = tempfile::tempdir().expect("wal directory");
+        let loopback = |port: u16| std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        let (syslog_tcp, syslog_udp) = (loopback(free_port()), loopback(free_port()));
+        let syslog_tls = pki.map(|_| loopback(free_port()));
         let collector_settings = collector::CollectorSettings {
             listen: collector_listener.local_addr().expect("address"),
             max_body_bytes: 64 * 1024,
             max_bundle_bytes: 4 * 1024 * 1024,
+            instance_id: "test-collector".to_owned(),
+            wal_dir: wal_dir.path().to_owned(),
+            wal_max_bytes: 256 * 1024 * 1024,
+            wal_segment_bytes: 8 * 1024 * 1024,
+            batch_max_records: 10_000,
+            batch_max_wait_ms: 50,
+            syslog: Some(collector::SyslogSettings {
+                tcp_listen: Some(syslog_tcp),
+                udp_listen: Some(syslog_udp),
+                tls: pki.zip(syslog_tls).map(|(pki, address)| pki.tls_settings(address)),
+                max_message_bytes: 256 * 1024,
+            }),
         };
         tokio::spawn(collector::serve(
             collector_listener,
@@ -205,6 +239,10 @@ impl TestApp {
             smtp,
             collector_url,
             dashboards_url,
+            syslog_tcp,
+            syslog_udp,
+            syslog_tls,
+            wal_dir,
             analyzer_settings,
             alerts_settings,
             http: reqwest::Client::new(),
@@ -249,16 +287,27 @@ impl TestApp {
         .await
     }
 
-    /// Number of stored events with this id (after deduplication).
+    /// Number of stored events with this id (after deduplication), once the shipper has moved
+    /// everything acknowledged so far into ClickHouse.
     pub async fn stored_events(&self, event_id: &str) -> u64 {
+        self.wait_until_shipped().await;
         self.clickhouse
-            .query(
-                "SELECT count() FROM (SELECT event_id FROM access_events FINAL WHERE event_id = ?)",
-            )
+            .query("SELECT count() FROM (SELECT event_id FROM access_events FINAL WHERE event_id = ?)")
             .bind(event_id)
             .fetch_one::<u64>()
             .await
             .expect("count events")
+    }
+
+    /// Waits until the collector's write-ahead log has shipped everything appended so far
+    /// (from its per-instance `/status`; metrics are process-wide and tests share a process).
+    pub async fn wait_until_shipped(&self) {
+        wait_for("the shipper to catch up", Duration::from_secs(60), || async {
+            let status: Value = self.http.get(format!("{}/status", self.collector_url)).send().await.ok()?.json().await.ok()?;
+            let wal = &status["wal"];
+            (wal["last_checkpointed_lsn"] == wal["last_appended_lsn"]).then_some(())
+        })
+        .await;
     }
 
     /// Adds an organisation with a privacy officer address.

@@ -28,6 +28,7 @@ async fn rerunning_a_window_creates_no_duplicates() {
         assert_eq!(app.post_json(&event).await.0, 201);
     }
     let later = Timestamp::from_millis(Timestamp::now().as_millis() + 5_000);
+    app.wait_until_shipped().await;
     let first = analyzer::run_once(&app.analyzer_settings, &app.clickhouse, &app.pool, later)
         .await
         .expect("first run");
@@ -70,6 +71,7 @@ async fn rerunning_a_window_creates_no_duplicates() {
     );
     assert_eq!(app.post_json(&late).await.0, 201);
     let next = Timestamp::from_millis(Timestamp::now().as_millis() + 5_000);
+    app.wait_until_shipped().await;
     let third = analyzer::run_once(&app.analyzer_settings, &app.clickhouse, &app.pool, next)
         .await
         .expect("next window");

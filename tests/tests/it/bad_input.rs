@@ -140,6 +140,7 @@ async fn each_bad_input_gets_a_specific_outcome_and_good_events_are_all_stored()
     for id in &good_ids {
         assert_eq!(app.stored_events(id).await, 1, "{id} stored");
     }
+    app.wait_until_shipped().await;
     let stored_total: u64 = app
         .clickhouse
         .query("SELECT count() FROM access_events FINAL")

@@ -42,6 +42,7 @@ async fn officers_see_only_their_organisations_cases_with_evidence() {
     );
     assert_eq!(app.post_json(&event).await.0, 201);
     let later = Timestamp::from_millis(Timestamp::now().as_millis() + 5_000);
+    app.wait_until_shipped().await;
     analyzer::run_once(&app.analyzer_settings, &app.clickhouse, &app.pool, later)
         .await
         .expect("analyze");

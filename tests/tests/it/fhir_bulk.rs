@@ -6,6 +6,7 @@ use serde_json::Value;
 use tests::{testdata, Background, TestApp};
 
 async fn count(app: &TestApp, table: &str) -> u64 {
+    app.wait_until_shipped().await;
     app.clickhouse
         .query(&format!(
             "SELECT count() FROM (SELECT 1 FROM {table} FINAL)"
@@ -201,6 +202,7 @@ async fn bulk_ndjson_reports_bad_lines_and_stores_the_rest() {
             .starts_with("line 60: body is not valid JSON"),
         "{last}"
     );
+    app.wait_until_shipped().await;
     let stored: u64 = app
         .clickhouse
         .query("SELECT count() FROM access_events")

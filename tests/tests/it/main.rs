@@ -5,5 +5,7 @@ mod analyzer_windows;
 mod bad_input;
 mod dashboards_access;
 mod end_to_end;
+mod fault_tolerance;
 mod fhir_bulk;
 mod schema;
+mod syslog_feeds;

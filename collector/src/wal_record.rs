@@ -1,0 +1,21 @@
+//! What one write-ahead log record holds: a storage row for ClickHouse, in a compact binary
+//! encoding (postcard), so that the shipper can insert it without mapping anything again.
+
+use crate::store::{AccessEventRow, QuarantineRow};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum WalRecord {
+    Event(AccessEventRow),
+    Quarantine(QuarantineRow),
+}
+
+impl WalRecord {
+    pub fn encode(&self) -> Result<Vec<u8>, postcard::Error> {
+        postcard::to_allocvec(self)
+    }
+
+    pub fn decode(bytes: &[u8]) -> Result<Self, postcard::Error> {
+        postcard::from_bytes(bytes)
+    }
+}
