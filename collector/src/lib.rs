@@ -8,12 +8,14 @@ mod http;
 mod operation_outcome;
 mod store;
 mod syslog_frame;
+mod syslog_message;
 
 pub use fhir_audit_event::{map_audit_event, MappingError};
 pub use http::router;
 pub use operation_outcome::{Issue, IssueCode, OperationOutcome};
 pub use store::{compress_payload, decompress_payload, AccessEventRow, EventStore, QuarantineRow};
 pub use syslog_frame::{FrameError, Framing, SyslogFramer, MAX_RAW_BYTES};
+pub use syslog_message::{parse_syslog, SyslogError, SyslogMessage};
 
 use serde::Deserialize;
 use std::net::SocketAddr;
