@@ -3,6 +3,7 @@
 //! [`domain::AccessEvent`], and acknowledges only after the event is stored in ClickHouse.
 //! What it cannot accept is answered with a specific error and kept in the quarantine table.
 
+mod atna;
 mod fhir_audit_event;
 mod http;
 mod operation_outcome;
@@ -10,6 +11,10 @@ mod store;
 mod syslog_frame;
 mod syslog_message;
 
+pub use atna::{
+    map_atna_message, AtnaError, AtnaPatient, MappedAtnaMessage, MAX_AUDIT_MESSAGE_BYTES,
+    NHS_NUMBER_OID,
+};
 pub use fhir_audit_event::{map_audit_event, MappingError};
 pub use http::router;
 pub use operation_outcome::{Issue, IssueCode, OperationOutcome};
