@@ -42,6 +42,7 @@ pub fn router(
         .route("/fhir", post(fhir_endpoints::post_bundle_or_ndjson))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
+        .route("/status", get(status))
         .route("/metrics", get(render_metrics))
         .layer(DefaultBodyLimit::disable())
         .with_state(AppState {
@@ -57,6 +58,22 @@ async fn render_metrics(State(state): State<AppState>) -> impl IntoResponse {
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         state.metrics.render(),
     )
+}
+
+/// This instance's own state, as JSON, for operators and tests (metrics are process-wide).
+async fn status(State(state): State<AppState>) -> Json<serde_json::Value> {
+    let wal = state.ingest.wal_stats();
+    Json(serde_json::json!({
+        "wal": {
+            "bytes_on_disk": wal.bytes_on_disk,
+            "unshipped_bytes": wal.unshipped_bytes,
+            "segments": wal.segments,
+            "last_appended_lsn": wal.last_appended_lsn,
+            "last_checkpointed_lsn": wal.last_checkpointed_lsn,
+            "fsyncs": wal.fsyncs,
+            "appends": wal.appends,
+        }
+    }))
 }
 
 async fn ready(State(state): State<AppState>) -> Response {

@@ -21,6 +21,7 @@ mod verify;
 mod wal;
 mod wal_record;
 
+pub use atna::{map_atna_message, AtnaError, AtnaPatient, MappedAtnaMessage, MAX_AUDIT_MESSAGE_BYTES, NHS_NUMBER_OID};
 pub use fhir_audit_event::{map_audit_event, MappingError};
 pub use http::{router, HttpLimits};
 pub use ingest::{derived_event_id, prepare_fhir_event, Ingest, IngestEntry, IngestError, Source};
@@ -28,6 +29,11 @@ pub use operation_outcome::{Issue, IssueCode, OperationOutcome};
 pub use store::{
     compress_payload, decompress_payload, sha256_hex, AccessEventRow, EventStore, QuarantineRow,
 };
+pub use syslog_frame::{FrameError, Framing, SyslogFramer, MAX_RAW_BYTES};
+pub use syslog_message::{parse_syslog, SyslogError, SyslogMessage};
+pub use syslog_server::{SyslogSettings, TlsSettings};
+pub use verify::{verify, VerifyReport};
+pub use wal::{Wal, WalConfig, WalError, WalReader, WalStats};
 
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use serde::Deserialize;
@@ -113,13 +119,14 @@ pub fn metrics_handle() -> PrometheusHandle {
 pub struct Readiness {
     clickhouse: clickhouse::Client,
     wal: Wal,
+    wal_max_bytes: u64,
 }
 
 impl Readiness {
     pub async fn check(&self) -> Result<(), String> {
         let stats = self.wal.stats();
         internal_events::wal_usage(stats.bytes_on_disk, stats.unshipped_bytes);
-        if stats.unshipped_bytes >= stats.max_bytes {
+        if stats.unshipped_bytes >= self.wal_max_bytes {
             return Err("write-ahead log full".to_owned());
         }
         self.clickhouse
@@ -177,7 +184,7 @@ pub async fn serve(
     let syslog = settings.syslog.clone().map(|syslog| tokio::spawn(syslog_server::run_syslog(syslog, ingest.clone(), stop_input.clone())));
 
     let limits = HttpLimits { max_resource_bytes: settings.max_body_bytes, max_bundle_bytes: settings.max_bundle_bytes };
-    let app = router(ingest, limits, metrics_handle(), Readiness { clickhouse, wal: wal.clone() });
+    let app = router(ingest, limits, metrics_handle(), Readiness { clickhouse, wal: wal.clone(), wal_max_bytes: settings.wal_max_bytes });
     tracing::info!(address = %listener.local_addr()?, "collector listening");
     let http_outcome = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown)

@@ -2,6 +2,7 @@
 //! [`AccessEvent`]; the conversion is explicit and lives here, next to the table it fills.
 
 use crate::ingest::Source;
+use crate::integrity::BatchRecord;
 use clickhouse::{Client, Row};
 use domain::{AccessEvent, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -167,6 +168,9 @@ impl EventStore {
         &self,
         rows: &[AccessEventRow],
     ) -> Result<(), clickhouse::error::Error> {
+        if rows.is_empty() {
+            return Ok(());
+        }
         let mut insert = self
             .client
             .insert::<AccessEventRow>("access_events")
@@ -181,10 +185,19 @@ impl EventStore {
         &self,
         rows: &[QuarantineRow],
     ) -> Result<(), clickhouse::error::Error> {
+        if rows.is_empty() {
+            return Ok(());
+        }
         let mut insert = self.client.insert::<QuarantineRow>("quarantine").await?;
         for row in rows {
             insert.write(row).await?;
         }
+        insert.end().await
+    }
+
+    pub async fn insert_batch(&self, batch: &BatchRecord) -> Result<(), clickhouse::error::Error> {
+        let mut insert = self.client.insert::<BatchRecord>("ingest_batches").await?;
+        insert.write(batch).await?;
         insert.end().await
     }
 }

@@ -200,7 +200,7 @@ async fn read_stream(
         let mut entries = Vec::with_capacity(frames.len());
         for frame in frames.drain(..) {
             match frame {
-                Ok(message) => entries.extend(message_entry(&source, &message)),
+                Ok(message) => entries.extend(message_entries(&source, &message)),
                 Err(error) => {
                     fatal |= error.fatal;
                     entries.extend(quarantine_entry(&source, error.reason_code, &error.reason, RAW_FORMAT_SYSLOG, &error.raw));
@@ -214,25 +214,40 @@ async fn read_stream(
     }
 }
 
-/// One syslog message to a storage row, or to quarantine with the reason.
-fn message_entry(source: &Source, frame: &[u8]) -> Option<IngestEntry> {
+/// One syslog message to storage rows (one per patient it names: a query result that shows
+/// several patients is an access to each), or to quarantine with the reason.
+fn message_entries(source: &Source, frame: &[u8]) -> Vec<IngestEntry> {
     internal_events::events_received(source.channel.as_str(), 1);
     let received_at = Timestamp::now();
-    let message = match parse_syslog(frame) {
+    let quarantined = |reason_code: &'static str, reason: &str| quarantine_entry(source, reason_code, reason, RAW_FORMAT_SYSLOG, frame).into_iter().collect();
+    let message = match parse_syslog(frame, received_at) {
         Ok(message) => message,
-        Err(error) => return quarantine_entry(source, error.reason_code, &error.reason, RAW_FORMAT_SYSLOG, frame),
+        Err(error) => return quarantined(error.reason_code, &error.reason),
     };
-    let event = match map_atna_message(&message.message, source.provenance(received_at), || derived_event_id(frame)) {
-        Ok(event) => event,
-        Err(error) => return quarantine_entry(source, error.reason_code, &error.reason, RAW_FORMAT_SYSLOG, frame),
+    let mapped = match map_atna_message(&message.message, source.provenance(received_at), || derived_event_id(frame)) {
+        Ok(mapped) => mapped,
+        Err(error) => return quarantined(error.reason_code, &error.reason),
     };
-    match compress_payload(frame) {
-        Ok(compressed) => Some(IngestEntry::Event(Box::new(AccessEventRow::from_event(&event, RAW_FORMAT_SYSLOG, compressed, frame)))),
+    let compressed = match compress_payload(frame) {
+        Ok(compressed) => compressed,
         Err(error) => {
             tracing::warn!(%error, "payload compression failed");
-            None
+            return Vec::new();
+        }
+    };
+    let mut entries = Vec::with_capacity(1 + mapped.additional_patients.len());
+    for (index, patient) in mapped.additional_patients.iter().enumerate() {
+        let mut event = mapped.event.clone();
+        event.patient_id = patient.id.clone();
+        event.patient_id_system = patient.system.clone();
+        // Stable per patient, so a re-sent message deduplicates like any other.
+        if let Ok(event_id) = domain::EventId::parse(&format!("{}#{}", mapped.event.event_id, index + 2)) {
+            event.event_id = event_id;
+            entries.push(IngestEntry::Event(Box::new(AccessEventRow::from_event(&event, RAW_FORMAT_SYSLOG, compressed.clone(), frame))));
         }
     }
+    entries.insert(0, IngestEntry::Event(Box::new(AccessEventRow::from_event(&mapped.event, RAW_FORMAT_SYSLOG, compressed, frame))));
+    entries
 }
 
 /// Submits, waiting while the log is full: syslog has no way to say "retry later", so the
@@ -268,10 +283,10 @@ async fn serve_udp(socket: tokio::net::UdpSocket, ingest: Ingest, shutdown: Canc
         };
         // Drain what else is queued so that one log append covers many datagrams.
         let mut entries = Vec::new();
-        entries.extend(message_entry(&udp_source(peer), &buffer[..length]));
+        entries.extend(message_entries(&udp_source(peer), &buffer[..length]));
         while entries.len() < 1_000 {
             match socket.try_recv_from(&mut buffer) {
-                Ok((length, peer)) => entries.extend(message_entry(&udp_source(peer), &buffer[..length])),
+                Ok((length, peer)) => entries.extend(message_entries(&udp_source(peer), &buffer[..length])),
                 Err(_) => break,
             }
         }

@@ -118,13 +118,13 @@ struct StoredQuarantine {
 }
 
 /// Reads a sorted cursor one id at a time: the id and every leaf with that id.
-struct Grouped<T: Row + for<'b> Deserialize<'b>> {
+struct Grouped<T: clickhouse::RowOwned + clickhouse::RowRead> {
     cursor: clickhouse::query::RowCursor<T>,
     peeked: Option<(String, String)>,
     to_pair: fn(T) -> (String, String),
 }
 
-impl<T: Row + for<'b> Deserialize<'b>> Grouped<T> {
+impl<T: clickhouse::RowOwned + clickhouse::RowRead> Grouped<T> {
     async fn next_group(&mut self) -> Result<Option<(String, Vec<String>)>, clickhouse::error::Error> {
         let first = match self.peeked.take() {
             Some(pair) => pair,
