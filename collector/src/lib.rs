@@ -7,11 +7,13 @@ mod fhir_audit_event;
 mod http;
 mod operation_outcome;
 mod store;
+mod wal;
 
 pub use fhir_audit_event::{map_audit_event, MappingError};
 pub use http::router;
 pub use operation_outcome::{Issue, IssueCode, OperationOutcome};
 pub use store::{compress_payload, decompress_payload, AccessEventRow, EventStore, QuarantineRow};
+pub use wal::{Lsn, RecoveryReport, TornTail, Wal, WalConfig, WalError, WalReader, WalStats};
 
 use serde::Deserialize;
 use std::net::SocketAddr;
