@@ -108,7 +108,11 @@ pub async fn run_components(
 pub fn describe_verification(report: &collector::VerifyReport) -> String {
     let mut text = format!(
         "{}: {} batches, {} events, {} quarantined entries and {} payloads checked",
-        if report.is_intact() { "INTACT" } else { "NOT INTACT" },
+        if report.is_intact() {
+            "INTACT"
+        } else {
+            "NOT INTACT"
+        },
         report.batches,
         report.events_checked,
         report.quarantine_checked,
@@ -118,7 +122,9 @@ pub fn describe_verification(report: &collector::VerifyReport) -> String {
         text.push_str(&format!("\n{} event ids were delivered again with different content; the latest delivery is stored", report.superseded));
     }
     for (collector, batch_seq, chain) in &report.chain_heads {
-        text.push_str(&format!("\nchain head of {collector}: batch {batch_seq}, sha256 {chain}"));
+        text.push_str(&format!(
+            "\nchain head of {collector}: batch {batch_seq}, sha256 {chain}"
+        ));
     }
     for problem in &report.problems {
         text.push_str(&format!("\nproblem: {problem}"));

@@ -115,7 +115,11 @@ impl Ingest {
     }
 
     /// Makes every entry durable; returns once they are in the log on disk.
-    pub async fn submit(&self, channel: Channel, entries: Vec<IngestEntry>) -> Result<(), IngestError> {
+    pub async fn submit(
+        &self,
+        channel: Channel,
+        entries: Vec<IngestEntry>,
+    ) -> Result<(), IngestError> {
         if entries.is_empty() {
             return Ok(());
         }
@@ -133,7 +137,9 @@ impl Ingest {
                     WalRecord::Quarantine(*row)
                 }
             };
-            let encoded = record.encode().map_err(|error| IngestError::Unavailable(format!("encoding a log record failed: {error}")))?;
+            let encoded = record.encode().map_err(|error| {
+                IngestError::Unavailable(format!("encoding a log record failed: {error}"))
+            })?;
             records.push(encoded);
         }
         let count = records.len() as u64;
@@ -150,7 +156,9 @@ impl Ingest {
             }
             Err(WalError::Full { .. }) => {
                 internal_events::backpressure(channel.as_str());
-                Err(IngestError::Full { retry_after_seconds: RETRY_AFTER_SECONDS })
+                Err(IngestError::Full {
+                    retry_after_seconds: RETRY_AFTER_SECONDS,
+                })
             }
             Err(error) => Err(IngestError::Unavailable(error.to_string())),
         }

@@ -30,22 +30,63 @@ fn millis(seconds: u32, millis: u16) -> [u8; 8] {
 
 /// The leaf of a stored event: its id, payload digest, patient, user and both times.
 pub fn event_leaf(row: &AccessEventRow) -> String {
-    event_leaf_parts(&row.event_id, &row.payload_sha256, &row.patient_id, &row.user_id, (row.occurred_at, row.occurred_ms), (row.received_at, row.received_ms))
+    event_leaf_parts(
+        &row.event_id,
+        &row.payload_sha256,
+        &row.patient_id,
+        &row.user_id,
+        (row.occurred_at, row.occurred_ms),
+        (row.received_at, row.received_ms),
+    )
 }
 
-pub(crate) fn event_leaf_parts(event_id: &str, payload_sha256: &str, patient_id: &str, user_id: &str, occurred: (u32, u16), received: (u32, u16)) -> String {
-    let (occurred, received) = (millis(occurred.0, occurred.1), millis(received.0, received.1));
-    hash_fields(&[b"event", event_id.as_bytes(), payload_sha256.as_bytes(), patient_id.as_bytes(), user_id.as_bytes(), &occurred, &received])
+pub(crate) fn event_leaf_parts(
+    event_id: &str,
+    payload_sha256: &str,
+    patient_id: &str,
+    user_id: &str,
+    occurred: (u32, u16),
+    received: (u32, u16),
+) -> String {
+    let (occurred, received) = (
+        millis(occurred.0, occurred.1),
+        millis(received.0, received.1),
+    );
+    hash_fields(&[
+        b"event",
+        event_id.as_bytes(),
+        payload_sha256.as_bytes(),
+        patient_id.as_bytes(),
+        user_id.as_bytes(),
+        &occurred,
+        &received,
+    ])
 }
 
 /// The leaf of a quarantined entry: its id, payload digest, reason and receive time.
 pub fn quarantine_leaf(row: &QuarantineRow) -> String {
-    quarantine_leaf_parts(&row.quarantine_id, &row.payload_sha256, &row.reason_code, (row.received_at, row.received_ms))
+    quarantine_leaf_parts(
+        &row.quarantine_id,
+        &row.payload_sha256,
+        &row.reason_code,
+        (row.received_at, row.received_ms),
+    )
 }
 
-pub(crate) fn quarantine_leaf_parts(quarantine_id: &str, payload_sha256: &str, reason_code: &str, received: (u32, u16)) -> String {
+pub(crate) fn quarantine_leaf_parts(
+    quarantine_id: &str,
+    payload_sha256: &str,
+    reason_code: &str,
+    received: (u32, u16),
+) -> String {
     let received = millis(received.0, received.1);
-    hash_fields(&[b"quarantine", quarantine_id.as_bytes(), payload_sha256.as_bytes(), reason_code.as_bytes(), &received])
+    hash_fields(&[
+        b"quarantine",
+        quarantine_id.as_bytes(),
+        payload_sha256.as_bytes(),
+        reason_code.as_bytes(),
+        &received,
+    ])
 }
 
 pub fn batch_hash(leaves: &[String]) -> String {
@@ -54,7 +95,11 @@ pub fn batch_hash(leaves: &[String]) -> String {
 }
 
 pub fn chain_hash(previous: &str, batch_seq: u64, batch_sha256: &str) -> String {
-    hash_fields(&[previous.as_bytes(), &batch_seq.to_le_bytes(), batch_sha256.as_bytes()])
+    hash_fields(&[
+        previous.as_bytes(),
+        &batch_seq.to_le_bytes(),
+        batch_sha256.as_bytes(),
+    ])
 }
 
 /// One row of `ingest_batches`.
@@ -81,7 +126,11 @@ mod tests {
     fn chain_hashes_depend_on_every_input() {
         let leaves = vec!["a".to_owned(), "b".to_owned()];
         let batch = batch_hash(&leaves);
-        assert_ne!(batch, batch_hash(&["b".to_owned(), "a".to_owned()]), "order matters");
+        assert_ne!(
+            batch,
+            batch_hash(&["b".to_owned(), "a".to_owned()]),
+            "order matters"
+        );
         assert_ne!(batch, batch_hash(&["ab".to_owned()]), "boundaries matter");
         let chain = chain_hash(GENESIS, 1, &batch);
         assert_ne!(chain, chain_hash(GENESIS, 2, &batch));

@@ -21,7 +21,10 @@ mod verify;
 mod wal;
 mod wal_record;
 
-pub use atna::{map_atna_message, AtnaError, AtnaPatient, MappedAtnaMessage, MAX_AUDIT_MESSAGE_BYTES, NHS_NUMBER_OID};
+pub use atna::{
+    map_atna_message, AtnaError, AtnaPatient, MappedAtnaMessage, MAX_AUDIT_MESSAGE_BYTES,
+    NHS_NUMBER_OID,
+};
 pub use fhir_audit_event::{map_audit_event, MappingError};
 pub use http::{router, HttpLimits};
 pub use ingest::{derived_event_id, prepare_fhir_event, Ingest, IngestEntry, IngestError, Source};
@@ -33,7 +36,7 @@ pub use syslog_frame::{FrameError, Framing, SyslogFramer, MAX_RAW_BYTES};
 pub use syslog_message::{parse_syslog, SyslogError, SyslogMessage};
 pub use syslog_server::{SyslogSettings, TlsSettings};
 pub use verify::{verify, VerifyReport};
-pub use wal::{Wal, WalConfig, WalError, WalReader, WalStats};
+pub use wal::{Lsn, RecoveryReport, TornTail, Wal, WalConfig, WalError, WalReader, WalStats};
 
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use serde::Deserialize;
@@ -158,12 +161,20 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let clickhouse = stores.clickhouse.client();
-    let config = WalConfig { dir: settings.wal_dir.clone(), segment_bytes: settings.wal_segment_bytes, max_bytes: settings.wal_max_bytes };
+    let config = WalConfig {
+        dir: settings.wal_dir.clone(),
+        segment_bytes: settings.wal_segment_bytes,
+        max_bytes: settings.wal_max_bytes,
+    };
     let (wal, reader, recovery) = Wal::open(config).await?;
     if let Some(torn) = &recovery.torn_tail {
         tracing::warn!(segment = %torn.segment.display(), dropped_bytes = torn.dropped_bytes, reason = %torn.reason, "write-ahead log had a torn tail (a write cut short by a crash; never acknowledged)");
     }
-    tracing::info!(unshipped_records = recovery.unshipped_records, next_lsn = recovery.next_lsn, "write-ahead log open");
+    tracing::info!(
+        unshipped_records = recovery.unshipped_records,
+        next_lsn = recovery.next_lsn,
+        "write-ahead log open"
+    );
 
     let stop_input = CancellationToken::new();
     let stop_shipper = CancellationToken::new();
@@ -181,19 +192,43 @@ pub async fn serve(
         .run(stop_shipper.clone()),
     );
     let ingest = Ingest::new(wal.clone());
-    let syslog = settings.syslog.clone().map(|syslog| tokio::spawn(syslog_server::run_syslog(syslog, ingest.clone(), stop_input.clone())));
+    let syslog = settings.syslog.clone().map(|syslog| {
+        tokio::spawn(syslog_server::run_syslog(
+            syslog,
+            ingest.clone(),
+            stop_input.clone(),
+        ))
+    });
 
-    let limits = HttpLimits { max_resource_bytes: settings.max_body_bytes, max_bundle_bytes: settings.max_bundle_bytes };
-    let app = router(ingest, limits, metrics_handle(), Readiness { clickhouse, wal: wal.clone(), wal_max_bytes: settings.wal_max_bytes });
+    let limits = HttpLimits {
+        max_resource_bytes: settings.max_body_bytes,
+        max_bundle_bytes: settings.max_bundle_bytes,
+    };
+    let app = router(
+        ingest,
+        limits,
+        metrics_handle(),
+        Readiness {
+            clickhouse,
+            wal: wal.clone(),
+            wal_max_bytes: settings.wal_max_bytes,
+        },
+    );
     tracing::info!(address = %listener.local_addr()?, "collector listening");
-    let http_outcome = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let http_outcome = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await;
 
     stop_input.cancel();
     if let Some(syslog) = syslog {
         match syslog.await {
-            Ok(Err(error)) => tracing::warn!(error = format!("{error:#}"), "syslog listeners stopped with an error"),
+            Ok(Err(error)) => tracing::warn!(
+                error = format!("{error:#}"),
+                "syslog listeners stopped with an error"
+            ),
             Err(error) => tracing::warn!(%error, "syslog listeners panicked"),
             Ok(Ok(())) => {}
         }
@@ -202,9 +237,14 @@ pub async fn serve(
     stop_shipper.cancel();
     match tokio::time::timeout(Duration::from_secs(30), shipper).await {
         Ok(Ok(Ok(()))) => tracing::info!("collector drained"),
-        Ok(Ok(Err(error))) => tracing::warn!(error = format!("{error:#}"), "shipper stopped before draining; the rest ships at the next start"),
+        Ok(Ok(Err(error))) => tracing::warn!(
+            error = format!("{error:#}"),
+            "shipper stopped before draining; the rest ships at the next start"
+        ),
         Ok(Err(error)) => tracing::error!(%error, "shipper panicked"),
-        Err(_) => tracing::warn!("shipping did not finish within 30 s; the rest ships at the next start"),
+        Err(_) => {
+            tracing::warn!("shipping did not finish within 30 s; the rest ships at the next start")
+        }
     }
     http_outcome?;
     Ok(())

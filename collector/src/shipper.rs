@@ -7,7 +7,10 @@
 //! batch, so the repeated rows are identical and collapse in the ReplacingMergeTree tables, and
 //! the chain stays the same.
 
-use crate::integrity::{batch_hash, chain_hash, event_leaf, quarantine_leaf, BatchRecord, GENESIS, KIND_EVENT, KIND_QUARANTINE};
+use crate::integrity::{
+    batch_hash, chain_hash, event_leaf, quarantine_leaf, BatchRecord, GENESIS, KIND_EVENT,
+    KIND_QUARANTINE,
+};
 use crate::internal_events;
 use crate::store::{AccessEventRow, EventStore, QuarantineRow};
 use crate::wal::{Lsn, WalReader};
@@ -44,7 +47,11 @@ struct Intent {
 impl ShipperState {
     fn decode(blob: &[u8]) -> anyhow::Result<Self> {
         if blob.is_empty() {
-            return Ok(Self { batch_seq: 0, chain_sha256: GENESIS.to_owned(), intent: None });
+            return Ok(Self {
+                batch_seq: 0,
+                chain_sha256: GENESIS.to_owned(),
+                intent: None,
+            });
         }
         Ok(serde_json::from_slice(blob)?)
     }
@@ -70,23 +77,45 @@ impl Shipper {
         let (_, blob) = self.reader.checkpoint_state();
         let mut state = ShipperState::decode(&blob)?;
         if let Some(intent) = state.intent {
-            tracing::info!(batch_seq = intent.batch_seq, first_lsn = intent.first_lsn, last_lsn = intent.last_lsn, "re-shipping the batch in flight before the restart");
+            tracing::info!(
+                batch_seq = intent.batch_seq,
+                first_lsn = intent.first_lsn,
+                last_lsn = intent.last_lsn,
+                "re-shipping the batch in flight before the restart"
+            );
             self.reader.seek_after(intent.first_lsn.saturating_sub(1))?;
             let records = self.read_exactly(intent).await?;
             self.ship(&mut state, intent, records, &shutdown).await?;
         }
         loop {
             let draining = shutdown.is_cancelled();
-            let wait = if draining { Duration::from_millis(20) } else { self.limits.max_batch_wait };
-            let records = self.reader.next_batch(self.limits.max_batch_records, self.limits.max_batch_bytes, wait).await?;
-            let (Some((first_lsn, _)), Some((last_lsn, _))) = (records.first(), records.last()) else {
+            let wait = if draining {
+                Duration::from_millis(20)
+            } else {
+                self.limits.max_batch_wait
+            };
+            let records = self
+                .reader
+                .next_batch(
+                    self.limits.max_batch_records,
+                    self.limits.max_batch_bytes,
+                    wait,
+                )
+                .await?;
+            let (Some((first_lsn, _)), Some((last_lsn, _))) = (records.first(), records.last())
+            else {
                 if draining {
                     return Ok(());
                 }
                 continue;
             };
             let (shipped_at, _) = Timestamp::now().to_seconds_and_millis();
-            let intent = Intent { batch_seq: state.batch_seq + 1, first_lsn: *first_lsn, last_lsn: *last_lsn, shipped_at };
+            let intent = Intent {
+                batch_seq: state.batch_seq + 1,
+                first_lsn: *first_lsn,
+                last_lsn: *last_lsn,
+                shipped_at,
+            };
             state.intent = Some(intent);
             self.reader.save_state(state.encode()).await?;
             self.ship(&mut state, intent, records, &shutdown).await?;
@@ -97,9 +126,16 @@ impl Shipper {
         let wanted = usize::try_from(intent.last_lsn - intent.first_lsn + 1)?;
         let mut records = Vec::with_capacity(wanted);
         while records.len() < wanted {
-            let more = self.reader.next_batch(wanted - records.len(), usize::MAX, Duration::from_secs(1)).await?;
+            let more = self
+                .reader
+                .next_batch(wanted - records.len(), usize::MAX, Duration::from_secs(1))
+                .await?;
             if more.is_empty() {
-                anyhow::bail!("the write-ahead log lacks records {}..={} of the batch in flight", intent.first_lsn, intent.last_lsn);
+                anyhow::bail!(
+                    "the write-ahead log lacks records {}..={} of the batch in flight",
+                    intent.first_lsn,
+                    intent.last_lsn
+                );
             }
             records.extend(more);
         }
@@ -107,7 +143,13 @@ impl Shipper {
     }
 
     /// Inserts one batch (retrying until ClickHouse takes it or shutdown), then checkpoints.
-    async fn ship(&mut self, state: &mut ShipperState, intent: Intent, records: Vec<(Lsn, Vec<u8>)>, shutdown: &tokio_util::sync::CancellationToken) -> anyhow::Result<()> {
+    async fn ship(
+        &mut self,
+        state: &mut ShipperState,
+        intent: Intent,
+        records: Vec<(Lsn, Vec<u8>)>,
+        shutdown: &tokio_util::sync::CancellationToken,
+    ) -> anyhow::Result<()> {
         let mut events: Vec<AccessEventRow> = Vec::new();
         let mut quarantine: Vec<QuarantineRow> = Vec::new();
         let mut batch = BatchRecord {
@@ -130,7 +172,10 @@ impl Shipper {
                     batch.entry_kinds.push(KIND_EVENT);
                     batch.entry_ids.push(row.event_id.clone());
                     batch.entry_leaves.push(event_leaf(&row));
-                    oldest_received_ms = oldest_received_ms.min(Timestamp::from_seconds_and_millis(row.received_at, row.received_ms).as_millis());
+                    oldest_received_ms = oldest_received_ms.min(
+                        Timestamp::from_seconds_and_millis(row.received_at, row.received_ms)
+                            .as_millis(),
+                    );
                     events.push(row);
                 }
                 Ok(WalRecord::Quarantine(row)) => {
@@ -139,11 +184,17 @@ impl Shipper {
                     batch.entry_leaves.push(quarantine_leaf(&row));
                     quarantine.push(row);
                 }
-                Err(error) => anyhow::bail!("write-ahead log record {lsn} cannot be decoded: {error}"),
+                Err(error) => {
+                    anyhow::bail!("write-ahead log record {lsn} cannot be decoded: {error}")
+                }
             }
         }
         batch.batch_sha256 = batch_hash(&batch.entry_leaves);
-        batch.chain_sha256 = chain_hash(&batch.prev_chain_sha256, batch.batch_seq, &batch.batch_sha256);
+        batch.chain_sha256 = chain_hash(
+            &batch.prev_chain_sha256,
+            batch.batch_seq,
+            &batch.batch_sha256,
+        );
 
         let mut attempt: u32 = 0;
         loop {
@@ -169,8 +220,14 @@ impl Shipper {
         state.batch_seq = intent.batch_seq;
         state.chain_sha256 = batch.chain_sha256.clone();
         state.intent = None;
-        self.reader.checkpoint(intent.last_lsn, state.encode()).await?;
-        let lag_seconds = if oldest_received_ms == i64::MAX { 0.0 } else { (Timestamp::now().as_millis() - oldest_received_ms).max(0) as f64 / 1000.0 };
+        self.reader
+            .checkpoint(intent.last_lsn, state.encode())
+            .await?;
+        let lag_seconds = if oldest_received_ms == i64::MAX {
+            0.0
+        } else {
+            (Timestamp::now().as_millis() - oldest_received_ms).max(0) as f64 / 1000.0
+        };
         internal_events::shipped(events.len() as u64, quarantine.len() as u64, lag_seconds);
         Ok(())
     }

@@ -55,16 +55,32 @@ pub struct TlsSettings {
 }
 
 /// Starts every configured listener; returns when `shutdown` is cancelled.
-pub async fn run_syslog(settings: SyslogSettings, ingest: Ingest, shutdown: CancellationToken) -> anyhow::Result<()> {
+pub async fn run_syslog(
+    settings: SyslogSettings,
+    ingest: Ingest,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
     let mut tasks = tokio::task::JoinSet::new();
     if let Some(address) = settings.tcp_listen {
         let listener = tokio::net::TcpListener::bind(address).await?;
-        tasks.spawn(serve_tcp(listener, None, settings.max_message_bytes, ingest.clone(), shutdown.clone()));
+        tasks.spawn(serve_tcp(
+            listener,
+            None,
+            settings.max_message_bytes,
+            ingest.clone(),
+            shutdown.clone(),
+        ));
     }
     if let Some(tls) = &settings.tls {
         let acceptor = tls_acceptor(tls)?;
         let listener = tokio::net::TcpListener::bind(tls.listen).await?;
-        tasks.spawn(serve_tcp(listener, Some(acceptor), settings.max_message_bytes, ingest.clone(), shutdown.clone()));
+        tasks.spawn(serve_tcp(
+            listener,
+            Some(acceptor),
+            settings.max_message_bytes,
+            ingest.clone(),
+            shutdown.clone(),
+        ));
     }
     if let Some(address) = settings.udp_listen {
         let socket = tokio::net::UdpSocket::bind(address).await?;
@@ -81,14 +97,19 @@ pub async fn run_syslog(settings: SyslogSettings, ingest: Ingest, shutdown: Canc
 pub fn tls_acceptor(settings: &TlsSettings) -> anyhow::Result<tokio_rustls::TlsAcceptor> {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-    let certificates: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&settings.certificate)?.collect::<Result<_, _>>()?;
+    let certificates: Vec<CertificateDer<'static>> =
+        CertificateDer::pem_file_iter(&settings.certificate)?.collect::<Result<_, _>>()?;
     let key = PrivateKeyDer::from_pem_file(&settings.private_key)?;
     let mut roots = rustls::RootCertStore::empty();
     for certificate in CertificateDer::pem_file_iter(&settings.client_ca)? {
         roots.add(certificate?)?;
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone()).build()?;
+    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+        Arc::new(roots),
+        provider.clone(),
+    )
+    .build()?;
     let config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
         .with_client_cert_verifier(verifier)
@@ -102,7 +123,12 @@ fn certificate_identity(der: &[u8]) -> String {
     let Ok((_, certificate)) = x509_parser::parse_x509_certificate(der) else {
         return "unparseable-certificate".to_owned();
     };
-    if let Some(common_name) = certificate.subject().iter_common_name().next().and_then(|cn| cn.as_str().ok()) {
+    if let Some(common_name) = certificate
+        .subject()
+        .iter_common_name()
+        .next()
+        .and_then(|cn| cn.as_str().ok())
+    {
         return common_name.to_owned();
     }
     if let Ok(Some(alternative_names)) = certificate.subject_alternative_name() {
@@ -122,7 +148,11 @@ async fn serve_tcp(
     ingest: Ingest,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let channel = if tls.is_some() { Channel::SyslogTls } else { Channel::SyslogTcp };
+    let channel = if tls.is_some() {
+        Channel::SyslogTls
+    } else {
+        Channel::SyslogTcp
+    };
     tracing::info!(address = %listener.local_addr()?, channel = channel.as_str(), "syslog listening");
     loop {
         let (stream, peer) = tokio::select! {
@@ -140,31 +170,52 @@ async fn serve_tcp(
             let _ = stream.set_nodelay(true);
             let outcome = match tls {
                 None => {
-                    let source = Source { node: format!("syslog:{}", peer.ip()), channel, authenticated_as: String::new(), client_address: peer.ip().to_string() };
+                    let source = Source {
+                        node: format!("syslog:{}", peer.ip()),
+                        channel,
+                        authenticated_as: String::new(),
+                        client_address: peer.ip().to_string(),
+                    };
                     read_stream(stream, source, max_message_bytes, ingest, shutdown).await
                 }
-                Some(acceptor) => match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream)).await {
-                    Ok(Ok(tls_stream)) => {
-                        let identity = tls_stream
-                            .get_ref()
-                            .1
-                            .peer_certificates()
-                            .and_then(|chain| chain.first())
-                            .map(|certificate| certificate_identity(certificate.as_ref()))
-                            .unwrap_or_default();
-                        let source = Source { node: identity.clone(), channel, authenticated_as: identity, client_address: peer.ip().to_string() };
-                        read_stream(tls_stream, source, max_message_bytes, ingest, shutdown).await
+                Some(acceptor) => {
+                    match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream))
+                        .await
+                    {
+                        Ok(Ok(tls_stream)) => {
+                            let identity = tls_stream
+                                .get_ref()
+                                .1
+                                .peer_certificates()
+                                .and_then(|chain| chain.first())
+                                .map(|certificate| certificate_identity(certificate.as_ref()))
+                                .unwrap_or_default();
+                            let source = Source {
+                                node: identity.clone(),
+                                channel,
+                                authenticated_as: identity,
+                                client_address: peer.ip().to_string(),
+                            };
+                            read_stream(tls_stream, source, max_message_bytes, ingest, shutdown)
+                                .await
+                        }
+                        Ok(Err(error)) => {
+                            internal_events::event_rejected(
+                                channel.as_str(),
+                                "tls_handshake_refused",
+                            );
+                            tracing::info!(peer = %peer, %error, "syslog TLS handshake refused");
+                            Ok(())
+                        }
+                        Err(_) => {
+                            internal_events::event_rejected(
+                                channel.as_str(),
+                                "tls_handshake_timeout",
+                            );
+                            Ok(())
+                        }
                     }
-                    Ok(Err(error)) => {
-                        internal_events::event_rejected(channel.as_str(), "tls_handshake_refused");
-                        tracing::info!(peer = %peer, %error, "syslog TLS handshake refused");
-                        Ok(())
-                    }
-                    Err(_) => {
-                        internal_events::event_rejected(channel.as_str(), "tls_handshake_timeout");
-                        Ok(())
-                    }
-                },
+                }
             };
             if let Err(error) = outcome {
                 tracing::warn!(peer = %peer, %error, "syslog connection ended with an error");
@@ -203,7 +254,13 @@ async fn read_stream(
                 Ok(message) => entries.extend(message_entries(&source, &message)),
                 Err(error) => {
                     fatal |= error.fatal;
-                    entries.extend(quarantine_entry(&source, error.reason_code, &error.reason, RAW_FORMAT_SYSLOG, &error.raw));
+                    entries.extend(quarantine_entry(
+                        &source,
+                        error.reason_code,
+                        &error.reason,
+                        RAW_FORMAT_SYSLOG,
+                        &error.raw,
+                    ));
                 }
             }
         }
@@ -219,12 +276,18 @@ async fn read_stream(
 fn message_entries(source: &Source, frame: &[u8]) -> Vec<IngestEntry> {
     internal_events::events_received(source.channel.as_str(), 1);
     let received_at = Timestamp::now();
-    let quarantined = |reason_code: &'static str, reason: &str| quarantine_entry(source, reason_code, reason, RAW_FORMAT_SYSLOG, frame).into_iter().collect();
+    let quarantined = |reason_code: &'static str, reason: &str| {
+        quarantine_entry(source, reason_code, reason, RAW_FORMAT_SYSLOG, frame)
+            .into_iter()
+            .collect()
+    };
     let message = match parse_syslog(frame, received_at) {
         Ok(message) => message,
         Err(error) => return quarantined(error.reason_code, &error.reason),
     };
-    let mapped = match map_atna_message(&message.message, source.provenance(received_at), || derived_event_id(frame)) {
+    let mapped = match map_atna_message(&message.message, source.provenance(received_at), || {
+        derived_event_id(frame)
+    }) {
         Ok(mapped) => mapped,
         Err(error) => return quarantined(error.reason_code, &error.reason),
     };
@@ -241,18 +304,38 @@ fn message_entries(source: &Source, frame: &[u8]) -> Vec<IngestEntry> {
         event.patient_id = patient.id.clone();
         event.patient_id_system = patient.system.clone();
         // Stable per patient, so a re-sent message deduplicates like any other.
-        if let Ok(event_id) = domain::EventId::parse(&format!("{}#{}", mapped.event.event_id, index + 2)) {
+        if let Ok(event_id) =
+            domain::EventId::parse(&format!("{}#{}", mapped.event.event_id, index + 2))
+        {
             event.event_id = event_id;
-            entries.push(IngestEntry::Event(Box::new(AccessEventRow::from_event(&event, RAW_FORMAT_SYSLOG, compressed.clone(), frame))));
+            entries.push(IngestEntry::Event(Box::new(AccessEventRow::from_event(
+                &event,
+                RAW_FORMAT_SYSLOG,
+                compressed.clone(),
+                frame,
+            ))));
         }
     }
-    entries.insert(0, IngestEntry::Event(Box::new(AccessEventRow::from_event(&mapped.event, RAW_FORMAT_SYSLOG, compressed, frame))));
+    entries.insert(
+        0,
+        IngestEntry::Event(Box::new(AccessEventRow::from_event(
+            &mapped.event,
+            RAW_FORMAT_SYSLOG,
+            compressed,
+            frame,
+        ))),
+    );
     entries
 }
 
 /// Submits, waiting while the log is full: syslog has no way to say "retry later", so the
 /// connection stops being read instead (TCP pushes back on the sender).
-async fn submit_waiting(ingest: &Ingest, channel: Channel, entries: Vec<IngestEntry>, shutdown: &CancellationToken) -> anyhow::Result<()> {
+async fn submit_waiting(
+    ingest: &Ingest,
+    channel: Channel,
+    entries: Vec<IngestEntry>,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<()> {
     if entries.is_empty() {
         return Ok(());
     }
@@ -273,7 +356,11 @@ async fn submit_waiting(ingest: &Ingest, channel: Channel, entries: Vec<IngestEn
     }
 }
 
-async fn serve_udp(socket: tokio::net::UdpSocket, ingest: Ingest, shutdown: CancellationToken) -> anyhow::Result<()> {
+async fn serve_udp(
+    socket: tokio::net::UdpSocket,
+    ingest: Ingest,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
     tracing::info!(address = %socket.local_addr()?, channel = "syslog_udp", "syslog listening");
     let mut buffer = vec![0_u8; 65_536];
     loop {
@@ -286,7 +373,9 @@ async fn serve_udp(socket: tokio::net::UdpSocket, ingest: Ingest, shutdown: Canc
         entries.extend(message_entries(&udp_source(peer), &buffer[..length]));
         while entries.len() < 1_000 {
             match socket.try_recv_from(&mut buffer) {
-                Ok((length, peer)) => entries.extend(message_entries(&udp_source(peer), &buffer[..length])),
+                Ok((length, peer)) => {
+                    entries.extend(message_entries(&udp_source(peer), &buffer[..length]))
+                }
                 Err(_) => break,
             }
         }
@@ -295,5 +384,10 @@ async fn serve_udp(socket: tokio::net::UdpSocket, ingest: Ingest, shutdown: Canc
 }
 
 fn udp_source(peer: SocketAddr) -> Source {
-    Source { node: format!("syslog:{}", peer.ip()), channel: Channel::SyslogUdp, authenticated_as: String::new(), client_address: peer.ip().to_string() }
+    Source {
+        node: format!("syslog:{}", peer.ip()),
+        channel: Channel::SyslogUdp,
+        authenticated_as: String::new(),
+        client_address: peer.ip().to_string(),
+    }
 }

@@ -9,7 +9,10 @@
 //! 3. The payloads: every stored payload is decompressed and its SHA-256 compared with the
 //!    digest stored beside it (and, through the leaf, with the ledger).
 
-use crate::integrity::{batch_hash, chain_hash, event_leaf_parts, quarantine_leaf_parts, BatchRecord, GENESIS, KIND_EVENT, KIND_QUARANTINE};
+use crate::integrity::{
+    batch_hash, chain_hash, event_leaf_parts, quarantine_leaf_parts, BatchRecord, GENESIS,
+    KIND_EVENT, KIND_QUARANTINE,
+};
 use clickhouse::Row;
 use serde::Deserialize;
 use std::cmp::Ordering;
@@ -38,7 +41,8 @@ impl VerifyReport {
         if self.problems.len() < MAX_LISTED {
             self.problems.push(text);
         } else if self.problems.len() == MAX_LISTED {
-            self.problems.push("... more problems not listed".to_owned());
+            self.problems
+                .push("... more problems not listed".to_owned());
         }
     }
 }
@@ -52,7 +56,10 @@ pub async fn verify(client: &clickhouse::Client) -> Result<VerifyReport, clickho
     Ok(report)
 }
 
-async fn verify_chain(client: &clickhouse::Client, report: &mut VerifyReport) -> Result<(), clickhouse::error::Error> {
+async fn verify_chain(
+    client: &clickhouse::Client,
+    report: &mut VerifyReport,
+) -> Result<(), clickhouse::error::Error> {
     let mut cursor = client
         .query("SELECT ?fields FROM ingest_batches FINAL ORDER BY collector_id, batch_seq")
         .fetch::<BatchRecord>()?;
@@ -60,7 +67,9 @@ async fn verify_chain(client: &clickhouse::Client, report: &mut VerifyReport) ->
     while let Some(batch) = cursor.next().await? {
         report.batches += 1;
         let (expected_seq, expected_prev) = match &current {
-            Some((collector, seq, chain)) if *collector == batch.collector_id => (seq + 1, chain.clone()),
+            Some((collector, seq, chain)) if *collector == batch.collector_id => {
+                (seq + 1, chain.clone())
+            }
             previous => {
                 if let Some(head) = previous.clone() {
                     report.chain_heads.push(head);
@@ -75,11 +84,19 @@ async fn verify_chain(client: &clickhouse::Client, report: &mut VerifyReport) ->
         if batch.prev_chain_sha256 != expected_prev {
             report.problem(format!("{name}: does not chain to the previous batch"));
         }
-        let lengths_agree = batch.entry_ids.len() == batch.entry_leaves.len() && batch.entry_ids.len() == batch.entry_kinds.len();
+        let lengths_agree = batch.entry_ids.len() == batch.entry_leaves.len()
+            && batch.entry_ids.len() == batch.entry_kinds.len();
         if !lengths_agree || batch_hash(&batch.entry_leaves) != batch.batch_sha256 {
-            report.problem(format!("{name}: its entry list does not match its batch hash"));
+            report.problem(format!(
+                "{name}: its entry list does not match its batch hash"
+            ));
         }
-        if chain_hash(&batch.prev_chain_sha256, batch.batch_seq, &batch.batch_sha256) != batch.chain_sha256 {
+        if chain_hash(
+            &batch.prev_chain_sha256,
+            batch.batch_seq,
+            &batch.batch_sha256,
+        ) != batch.chain_sha256
+        {
             report.problem(format!("{name}: chain hash does not match"));
         }
         current = Some((batch.collector_id, batch.batch_seq, batch.chain_sha256));
@@ -125,7 +142,9 @@ struct Grouped<T: clickhouse::RowOwned + clickhouse::RowRead> {
 }
 
 impl<T: clickhouse::RowOwned + clickhouse::RowRead> Grouped<T> {
-    async fn next_group(&mut self) -> Result<Option<(String, Vec<String>)>, clickhouse::error::Error> {
+    async fn next_group(
+        &mut self,
+    ) -> Result<Option<(String, Vec<String>)>, clickhouse::error::Error> {
         let first = match self.peeked.take() {
             Some(pair) => pair,
             None => match self.cursor.next().await? {
@@ -147,28 +166,51 @@ impl<T: clickhouse::RowOwned + clickhouse::RowRead> Grouped<T> {
     }
 }
 
-async fn verify_entries(client: &clickhouse::Client, report: &mut VerifyReport, kind: u8) -> Result<(), clickhouse::error::Error> {
+async fn verify_entries(
+    client: &clickhouse::Client,
+    report: &mut VerifyReport,
+    kind: u8,
+) -> Result<(), clickhouse::error::Error> {
     let mut ledger = Grouped {
-        cursor: client.query(include_str!("verify/ledger_entries.sql")).bind(kind).fetch::<LedgerEntry>()?,
+        cursor: client
+            .query(include_str!("verify/ledger_entries.sql"))
+            .bind(kind)
+            .fetch::<LedgerEntry>()?,
         peeked: None,
         to_pair: |row: LedgerEntry| (row.entry_id, row.entry_leaf),
     };
     let (label, stored) = if kind == KIND_EVENT {
         let grouped = Grouped {
-            cursor: client.query(include_str!("verify/stored_events.sql")).fetch::<StoredEvent>()?,
+            cursor: client
+                .query(include_str!("verify/stored_events.sql"))
+                .fetch::<StoredEvent>()?,
             peeked: None,
             to_pair: |row: StoredEvent| {
-                let leaf = event_leaf_parts(&row.event_id, &row.payload_sha256, &row.patient_id, &row.user_id, (row.occurred_at, row.occurred_ms), (row.received_at, row.received_ms));
+                let leaf = event_leaf_parts(
+                    &row.event_id,
+                    &row.payload_sha256,
+                    &row.patient_id,
+                    &row.user_id,
+                    (row.occurred_at, row.occurred_ms),
+                    (row.received_at, row.received_ms),
+                );
                 (row.event_id, leaf)
             },
         };
         ("event", StoredSide::Events(grouped))
     } else {
         let grouped = Grouped {
-            cursor: client.query(include_str!("verify/stored_quarantine.sql")).fetch::<StoredQuarantine>()?,
+            cursor: client
+                .query(include_str!("verify/stored_quarantine.sql"))
+                .fetch::<StoredQuarantine>()?,
             peeked: None,
             to_pair: |row: StoredQuarantine| {
-                let leaf = quarantine_leaf_parts(&row.quarantine_id, &row.payload_sha256, &row.reason_code, (row.received_at, row.received_ms));
+                let leaf = quarantine_leaf_parts(
+                    &row.quarantine_id,
+                    &row.payload_sha256,
+                    &row.reason_code,
+                    (row.received_at, row.received_ms),
+                );
                 (row.quarantine_id, leaf)
             },
         };
@@ -193,12 +235,15 @@ async fn verify_entries(client: &clickhouse::Client, report: &mut VerifyReport, 
             }
             Ordering::Greater => {
                 if let Some((id, _)) = &actual {
-                    report.problem(format!("{label} {id} is stored but no ingested batch lists it"));
+                    report.problem(format!(
+                        "{label} {id} is stored but no ingested batch lists it"
+                    ));
                 }
                 actual = stored.next_group().await?;
             }
             Ordering::Equal => {
-                if let (Some((id, mut listed)), Some((_, found))) = (expected.take(), actual.take()) {
+                if let (Some((id, mut listed)), Some((_, found))) = (expected.take(), actual.take())
+                {
                     if kind == KIND_EVENT {
                         report.events_checked += 1;
                     } else {
@@ -225,7 +270,9 @@ enum StoredSide {
 }
 
 impl StoredSide {
-    async fn next_group(&mut self) -> Result<Option<(String, Vec<String>)>, clickhouse::error::Error> {
+    async fn next_group(
+        &mut self,
+    ) -> Result<Option<(String, Vec<String>)>, clickhouse::error::Error> {
         match self {
             Self::Events(grouped) => grouped.next_group().await,
             Self::Quarantine(grouped) => grouped.next_group().await,
@@ -241,10 +288,19 @@ struct StoredPayload {
     raw_payload: Vec<u8>,
 }
 
-async fn verify_payloads(client: &clickhouse::Client, report: &mut VerifyReport) -> Result<(), clickhouse::error::Error> {
+async fn verify_payloads(
+    client: &clickhouse::Client,
+    report: &mut VerifyReport,
+) -> Result<(), clickhouse::error::Error> {
     for (label, sql) in [
-        ("event", "SELECT event_id AS id, payload_sha256, raw_payload FROM access_events"),
-        ("quarantined entry", "SELECT quarantine_id AS id, payload_sha256, raw_payload FROM quarantine"),
+        (
+            "event",
+            "SELECT event_id AS id, payload_sha256, raw_payload FROM access_events",
+        ),
+        (
+            "quarantined entry",
+            "SELECT quarantine_id AS id, payload_sha256, raw_payload FROM quarantine",
+        ),
     ] {
         let mut cursor = client.query(sql).fetch::<StoredPayload>()?;
         while let Some(row) = cursor.next().await? {
@@ -253,7 +309,10 @@ async fn verify_payloads(client: &clickhouse::Client, report: &mut VerifyReport)
                 .map(|raw| crate::store::sha256_hex(&raw) == row.payload_sha256)
                 .unwrap_or(false);
             if !intact {
-                report.problem(format!("{label} {}: stored payload does not match its digest", row.id));
+                report.problem(format!(
+                    "{label} {}: stored payload does not match its digest",
+                    row.id
+                ));
             }
         }
     }

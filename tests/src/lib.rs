@@ -7,8 +7,8 @@ mod pki;
 mod processes;
 mod smtp_sink;
 
-pub use processes::{careaudit_binary, free_port, CollectorProcess, PrivateClickHouse};
 pub use pki::{TestPki, TRUSTED_NODE};
+pub use processes::{careaudit_binary, free_port, CollectorProcess, PrivateClickHouse};
 pub use smtp_sink::SmtpSink;
 
 use migrations::{ClickHouseSettings, PostgresSettings, StoreSettings};
@@ -181,7 +181,9 @@ impl TestApp {
             syslog: Some(collector::SyslogSettings {
                 tcp_listen: Some(syslog_tcp),
                 udp_listen: Some(syslog_udp),
-                tls: pki.zip(syslog_tls).map(|(pki, address)| pki.tls_settings(address)),
+                tls: pki
+                    .zip(syslog_tls)
+                    .map(|(pki, address)| pki.tls_settings(address)),
                 max_message_bytes: 256 * 1024,
             }),
         };
@@ -292,7 +294,9 @@ impl TestApp {
     pub async fn stored_events(&self, event_id: &str) -> u64 {
         self.wait_until_shipped().await;
         self.clickhouse
-            .query("SELECT count() FROM (SELECT event_id FROM access_events FINAL WHERE event_id = ?)")
+            .query(
+                "SELECT count() FROM (SELECT event_id FROM access_events FINAL WHERE event_id = ?)",
+            )
             .bind(event_id)
             .fetch_one::<u64>()
             .await
@@ -302,11 +306,23 @@ impl TestApp {
     /// Waits until the collector's write-ahead log has shipped everything appended so far
     /// (from its per-instance `/status`; metrics are process-wide and tests share a process).
     pub async fn wait_until_shipped(&self) {
-        wait_for("the shipper to catch up", Duration::from_secs(60), || async {
-            let status: Value = self.http.get(format!("{}/status", self.collector_url)).send().await.ok()?.json().await.ok()?;
-            let wal = &status["wal"];
-            (wal["last_checkpointed_lsn"] == wal["last_appended_lsn"]).then_some(())
-        })
+        wait_for(
+            "the shipper to catch up",
+            Duration::from_secs(60),
+            || async {
+                let status: Value = self
+                    .http
+                    .get(format!("{}/status", self.collector_url))
+                    .send()
+                    .await
+                    .ok()?
+                    .json()
+                    .await
+                    .ok()?;
+                let wal = &status["wal"];
+                (wal["last_checkpointed_lsn"] == wal["last_appended_lsn"]).then_some(())
+            },
+        )
         .await;
     }
 

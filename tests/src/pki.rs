@@ -10,31 +10,98 @@ pub struct TestPki {
 }
 
 fn openssl(directory: &Path, arguments: &[&str]) {
-    let output = Command::new("openssl").args(arguments).current_dir(directory).output().expect("openssl runs");
-    assert!(output.status.success(), "openssl {arguments:?} failed: {}", String::from_utf8_lossy(&output.stderr));
+    let output = Command::new("openssl")
+        .args(arguments)
+        .current_dir(directory)
+        .output()
+        .expect("openssl runs");
+    assert!(
+        output.status.success(),
+        "openssl {arguments:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 fn issue(directory: &Path, name: &str, subject: &str, ca: &str, extensions: &str) {
-    openssl(directory, &["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", &format!("{name}.key")]);
-    openssl(directory, &["req", "-new", "-key", &format!("{name}.key"), "-subj", subject, "-out", &format!("{name}.csr")]);
+    openssl(
+        directory,
+        &[
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-out",
+            &format!("{name}.key"),
+        ],
+    );
+    openssl(
+        directory,
+        &[
+            "req",
+            "-new",
+            "-key",
+            &format!("{name}.key"),
+            "-subj",
+            subject,
+            "-out",
+            &format!("{name}.csr"),
+        ],
+    );
     std::fs::write(directory.join(format!("{name}.ext")), extensions).expect("extension file");
     openssl(
         directory,
         &[
-            "x509", "-req", "-in", &format!("{name}.csr"), "-CA", &format!("{ca}.pem"), "-CAkey", &format!("{ca}.key"),
-            "-CAcreateserial", "-days", "2", "-extfile", &format!("{name}.ext"), "-out", &format!("{name}.pem"),
+            "x509",
+            "-req",
+            "-in",
+            &format!("{name}.csr"),
+            "-CA",
+            &format!("{ca}.pem"),
+            "-CAkey",
+            &format!("{ca}.key"),
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            &format!("{name}.ext"),
+            "-out",
+            &format!("{name}.pem"),
         ],
     );
 }
 
 fn certificate_authority(directory: &Path, name: &str, subject: &str) {
-    openssl(directory, &["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", &format!("{name}.key")]);
     openssl(
         directory,
         &[
-            "req", "-x509", "-new", "-key", &format!("{name}.key"), "-subj", subject, "-days", "2",
-            "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
-            "-out", &format!("{name}.pem"),
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-out",
+            &format!("{name}.key"),
+        ],
+    );
+    openssl(
+        directory,
+        &[
+            "req",
+            "-x509",
+            "-new",
+            "-key",
+            &format!("{name}.key"),
+            "-subj",
+            subject,
+            "-days",
+            "2",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+            "-out",
+            &format!("{name}.pem"),
         ],
     );
 }
@@ -48,9 +115,22 @@ impl TestPki {
         certificate_authority(path, "ca", "/CN=careaudit test exchange CA");
         certificate_authority(path, "rogue-ca", "/CN=someone else's CA");
         issue(path, "server", "/CN=localhost", "ca", "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n");
-        let client_extensions = "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=clientAuth\n";
-        issue(path, "client", &format!("/O=Test Exchange/CN={TRUSTED_NODE}"), "ca", client_extensions);
-        issue(path, "rogue", "/CN=rogue.example", "rogue-ca", client_extensions);
+        let client_extensions =
+            "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=clientAuth\n";
+        issue(
+            path,
+            "client",
+            &format!("/O=Test Exchange/CN={TRUSTED_NODE}"),
+            "ca",
+            client_extensions,
+        );
+        issue(
+            path,
+            "rogue",
+            "/CN=rogue.example",
+            "rogue-ca",
+            client_extensions,
+        );
         Self { directory }
     }
 

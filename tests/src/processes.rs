@@ -47,18 +47,29 @@ impl PrivateClickHouse {
             .env("CAREAUDIT_SERVICES_DIR", self.directory.path())
             .env("CAREAUDIT_CH_HTTP_PORT", self.http_port.to_string())
             .env("CAREAUDIT_CH_TCP_PORT", self.tcp_port.to_string())
-            .env("CAREAUDIT_CH_INTERSERVER_PORT", self.interserver_port.to_string())
+            .env(
+                "CAREAUDIT_CH_INTERSERVER_PORT",
+                self.interserver_port.to_string(),
+            )
             .stdout(Stdio::null());
         command
     }
 
     pub async fn up(&self) {
-        let status = self.command("clickhouse-up").status().await.expect("run scripts/services");
+        let status = self
+            .command("clickhouse-up")
+            .status()
+            .await
+            .expect("run scripts/services");
         assert!(status.success(), "private ClickHouse did not start");
     }
 
     pub async fn down(&self) {
-        let status = self.command("clickhouse-down").status().await.expect("run scripts/services");
+        let status = self
+            .command("clickhouse-down")
+            .status()
+            .await
+            .expect("run scripts/services");
         assert!(status.success(), "private ClickHouse did not stop");
     }
 }
@@ -77,9 +88,15 @@ impl Drop for PrivateClickHouse {
 
 /// The `careaudit` binary built by this `cargo test` run.
 pub fn careaudit_binary() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| repository().join("target"));
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repository().join("target"));
     let binary = target.join("debug/careaudit");
-    assert!(binary.exists(), "{} not built (run the suite with `cargo test --workspace`)", binary.display());
+    assert!(
+        binary.exists(),
+        "{} not built (run the suite with `cargo test --workspace`)",
+        binary.display()
+    );
     binary
 }
 
@@ -91,14 +108,23 @@ pub struct CollectorProcess {
 impl CollectorProcess {
     pub async fn start(environment: &[(String, String)], http_url: &str) -> Self {
         let mut command = tokio::process::Command::new(careaudit_binary());
-        command.arg("collector").stdout(Stdio::null()).stderr(Stdio::inherit()).kill_on_drop(true);
+        command
+            .arg("collector")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true);
         for (key, value) in environment {
             command.env(key, value);
         }
         let child = command.spawn().expect("start careaudit collector");
         let client = reqwest::Client::new();
         for _ in 0..200 {
-            if client.get(format!("{http_url}/healthz")).send().await.is_ok() {
+            if client
+                .get(format!("{http_url}/healthz"))
+                .send()
+                .await
+                .is_ok()
+            {
                 return Self { child };
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -115,7 +141,11 @@ impl CollectorProcess {
     /// SIGTERM, then wait for the graceful shutdown to finish.
     pub async fn terminate(&mut self) {
         if let Some(pid) = self.child.id() {
-            let _ = tokio::process::Command::new("kill").arg("-TERM").arg(pid.to_string()).status().await;
+            let _ = tokio::process::Command::new("kill")
+                .arg("-TERM")
+                .arg(pid.to_string())
+                .status()
+                .await;
         }
         let _ = tokio::time::timeout(Duration::from_secs(40), self.child.wait()).await;
     }

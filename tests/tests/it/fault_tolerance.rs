@@ -6,7 +6,7 @@
 use migrations::{ClickHouseSettings, StoreSettings};
 use secrecy::{ExposeSecret, SecretString};
 use std::time::{Duration, Instant};
-use tests::{fresh_stores, free_port, patient_read, wait_for, CollectorProcess, PrivateClickHouse};
+use tests::{free_port, fresh_stores, patient_read, wait_for, CollectorProcess, PrivateClickHouse};
 
 const CHUNK: usize = 1_000;
 
@@ -14,7 +14,14 @@ const CHUNK: usize = 1_000;
 fn ndjson_chunk(prefix: &str, chunk: usize) -> Vec<u8> {
     let mut body = Vec::with_capacity(CHUNK * 1_200);
     for index in 0..CHUNK {
-        let event = patient_read(&format!("{prefix}-{chunk:04}-{index:04}"), "555000000031", "RDM01", "9990001321", "TREAT", None);
+        let event = patient_read(
+            &format!("{prefix}-{chunk:04}-{index:04}"),
+            "555000000031",
+            "RDM01",
+            "9990001321",
+            "TREAT",
+            None,
+        );
         body.extend(serde_json::to_vec(&event).expect("serialise"));
         body.push(b'\n');
     }
@@ -22,7 +29,11 @@ fn ndjson_chunk(prefix: &str, chunk: usize) -> Vec<u8> {
 }
 
 /// Posts one chunk; `true` only when the collector acknowledged every line.
-async fn send_chunk(client: &reqwest::Client, url: &str, body: Vec<u8>) -> Result<bool, reqwest::Error> {
+async fn send_chunk(
+    client: &reqwest::Client,
+    url: &str,
+    body: Vec<u8>,
+) -> Result<bool, reqwest::Error> {
     let response = client
         .post(format!("{url}/fhir/AuditEvent"))
         .header("content-type", "application/fhir+ndjson")
@@ -33,54 +44,110 @@ async fn send_chunk(client: &reqwest::Client, url: &str, body: Vec<u8>) -> Resul
         return Ok(false);
     }
     let outcome: serde_json::Value = response.json().await?;
-    Ok(outcome["issue"][0]["diagnostics"] == format!("stored {CHUNK} audit events; rejected 0 lines"))
+    Ok(outcome["issue"][0]["diagnostics"]
+        == format!("stored {CHUNK} audit events; rejected 0 lines"))
 }
 
-fn collector_environment(stores: &StoreSettings, http_port: u16, wal_dir: &std::path::Path) -> Vec<(String, String)> {
+fn collector_environment(
+    stores: &StoreSettings,
+    http_port: u16,
+    wal_dir: &std::path::Path,
+) -> Vec<(String, String)> {
     let pairs = [
         ("CAREAUDIT__CLICKHOUSE__URL", stores.clickhouse.url.clone()),
-        ("CAREAUDIT__CLICKHOUSE__DATABASE", stores.clickhouse.database.clone()),
-        ("CAREAUDIT__POSTGRES__URL", stores.postgres.url.expose_secret().to_owned()),
-        ("CAREAUDIT__COLLECTOR__LISTEN", format!("127.0.0.1:{http_port}")),
-        ("CAREAUDIT__COLLECTOR__WAL_DIR", wal_dir.display().to_string()),
-        ("CAREAUDIT__COLLECTOR__SYSLOG__TCP_LISTEN", format!("127.0.0.1:{}", free_port())),
-        ("CAREAUDIT__COLLECTOR__SYSLOG__UDP_LISTEN", format!("127.0.0.1:{}", free_port())),
+        (
+            "CAREAUDIT__CLICKHOUSE__DATABASE",
+            stores.clickhouse.database.clone(),
+        ),
+        (
+            "CAREAUDIT__POSTGRES__URL",
+            stores.postgres.url.expose_secret().to_owned(),
+        ),
+        (
+            "CAREAUDIT__COLLECTOR__LISTEN",
+            format!("127.0.0.1:{http_port}"),
+        ),
+        (
+            "CAREAUDIT__COLLECTOR__WAL_DIR",
+            wal_dir.display().to_string(),
+        ),
+        (
+            "CAREAUDIT__COLLECTOR__SYSLOG__TCP_LISTEN",
+            format!("127.0.0.1:{}", free_port()),
+        ),
+        (
+            "CAREAUDIT__COLLECTOR__SYSLOG__UDP_LISTEN",
+            format!("127.0.0.1:{}", free_port()),
+        ),
         ("CAREAUDIT__COLLECTOR__BATCH_MAX_WAIT_MS", "50".to_owned()),
         ("RUST_LOG", "warn".to_owned()),
     ];
-    pairs.into_iter().map(|(key, value)| (key.to_owned(), value)).collect()
+    pairs
+        .into_iter()
+        .map(|(key, value)| (key.to_owned(), value))
+        .collect()
 }
 
 async fn wait_until_shipped(client: &reqwest::Client, url: &str) {
-    wait_for("the collector to ship everything", Duration::from_secs(120), || async {
-        let status: serde_json::Value = client.get(format!("{url}/status")).send().await.ok()?.json().await.ok()?;
-        let wal = &status["wal"];
-        (wal["last_checkpointed_lsn"] == wal["last_appended_lsn"]).then_some(())
-    })
+    wait_for(
+        "the collector to ship everything",
+        Duration::from_secs(120),
+        || async {
+            let status: serde_json::Value = client
+                .get(format!("{url}/status"))
+                .send()
+                .await
+                .ok()?
+                .json()
+                .await
+                .ok()?;
+            let wal = &status["wal"];
+            (wal["last_checkpointed_lsn"] == wal["last_appended_lsn"]).then_some(())
+        },
+    )
     .await;
 }
 
 /// Every id of the acknowledged chunks is stored exactly once, and nothing else is stored.
-async fn assert_exactly_once(client: &clickhouse::Client, prefix: &str, acknowledged: &[usize], expected_total: usize) {
+async fn assert_exactly_once(
+    client: &clickhouse::Client,
+    prefix: &str,
+    acknowledged: &[usize],
+    expected_total: usize,
+) {
     // Merge away retried duplicates first, so the physical row count is what is checked too.
-    client.query("OPTIMIZE TABLE access_events FINAL").execute().await.expect("optimize");
+    client
+        .query("OPTIMIZE TABLE access_events FINAL")
+        .execute()
+        .await
+        .expect("optimize");
     let rows: Vec<(String, u64)> = client
         .query("SELECT event_id, count() FROM access_events WHERE startsWith(event_id, ?) GROUP BY event_id")
         .bind(format!("{prefix}-"))
         .fetch_all()
         .await
         .expect("count per id");
-    assert!(rows.iter().all(|(_, count)| *count == 1), "an event is stored more than once");
+    assert!(
+        rows.iter().all(|(_, count)| *count == 1),
+        "an event is stored more than once"
+    );
     assert_eq!(rows.len(), expected_total, "distinct stored events");
     let stored: std::collections::HashSet<&str> = rows.iter().map(|(id, _)| id.as_str()).collect();
     for chunk in acknowledged {
         for index in [0, CHUNK / 2, CHUNK - 1] {
             let id = format!("{prefix}-{chunk:04}-{index:04}");
-            assert!(stored.contains(id.as_str()), "acknowledged event {id} is missing");
+            assert!(
+                stored.contains(id.as_str()),
+                "acknowledged event {id} is missing"
+            );
         }
     }
     let report = collector::verify(client).await.expect("verify runs");
-    assert!(report.is_intact(), "integrity check failed: {:?}", report.problems);
+    assert!(
+        report.is_intact(),
+        "integrity check failed: {:?}",
+        report.problems
+    );
     assert_eq!(report.events_checked as usize, expected_total);
 }
 
@@ -121,11 +188,22 @@ async fn a_collector_killed_mid_stream_loses_no_acknowledged_event() {
     }
     // A real client resends what was not acknowledged.
     for chunk in unacknowledged.clone() {
-        assert!(send_chunk(&client, &url, ndjson_chunk("kill", chunk)).await.expect("resend"), "resend of chunk {chunk}");
+        assert!(
+            send_chunk(&client, &url, ndjson_chunk("kill", chunk))
+                .await
+                .expect("resend"),
+            "resend of chunk {chunk}"
+        );
         acknowledged.push(chunk);
     }
     wait_until_shipped(&client, &url).await;
-    assert_exactly_once(&stores.clickhouse.client(), "kill", &acknowledged, CHUNKS * CHUNK).await;
+    assert_exactly_once(
+        &stores.clickhouse.client(),
+        "kill",
+        &acknowledged,
+        CHUNKS * CHUNK,
+    )
+    .await;
     collector.terminate().await;
 }
 
@@ -146,7 +224,8 @@ async fn clickhouse_down_for_30_seconds_under_load_loses_nothing() {
     let wal = tempfile::tempdir().expect("wal directory");
     let port = free_port();
     let url = format!("http://127.0.0.1:{port}");
-    let mut collector = CollectorProcess::start(&collector_environment(&stores, port, wal.path()), &url).await;
+    let mut collector =
+        CollectorProcess::start(&collector_environment(&stores, port, wal.path()), &url).await;
     let client = reqwest::Client::new();
 
     let started = Instant::now();
@@ -164,15 +243,28 @@ async fn clickhouse_down_for_30_seconds_under_load_loses_nothing() {
             private.up().await;
             restarted = true;
         }
-        if send_chunk(&client, &url, ndjson_chunk("outage", chunk)).await.expect("collector reachable") {
+        if send_chunk(&client, &url, ndjson_chunk("outage", chunk))
+            .await
+            .expect("collector reachable")
+        {
             acknowledged.push(chunk);
         }
         chunk += 1;
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     assert!(stopped && restarted);
-    assert_eq!(acknowledged.len(), chunk, "the write-ahead log absorbs a 30 s outage: every chunk was acknowledged");
+    assert_eq!(
+        acknowledged.len(),
+        chunk,
+        "the write-ahead log absorbs a 30 s outage: every chunk was acknowledged"
+    );
     wait_until_shipped(&client, &url).await;
-    assert_exactly_once(&stores.clickhouse.client(), "outage", &acknowledged, chunk * CHUNK).await;
+    assert_exactly_once(
+        &stores.clickhouse.client(),
+        "outage",
+        &acknowledged,
+        chunk * CHUNK,
+    )
+    .await;
     collector.terminate().await;
 }
