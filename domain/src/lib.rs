@@ -5,12 +5,17 @@
 //! ("parse, don't validate"), so anything here can be unit-tested without a database.
 
 mod access;
+mod care;
 mod case;
 mod hl7;
 mod ids;
 mod time;
 
 pub use access::{AccessEvent, Action, Channel, Outcome, Provenance};
+pub use care::{
+    is_valid_nhs_number, CareFact, CareProvenance, OrganisationRecord, PatientRecord,
+    RelationshipKind, RelationshipRecord, StaffRecord, NHS_NUMBER_SYSTEM,
+};
 pub use case::{CaseState, Disposition, Finding, Severity};
 pub use hl7::split_hl7_cx;
 pub use ids::{EventId, IdError, OrgCode, PatientId, RoleCode, UserId};
