@@ -38,6 +38,8 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Check that the stored audit trail is complete and unaltered (the ingest hash chain).
     Verify,
+    /// Load a CSV extract (staff directory, GP registrations, VIP flags) through the collector.
+    Load(careaudit::load::LoadArgs),
 }
 
 #[tokio::main]
@@ -71,6 +73,7 @@ async fn main() -> anyhow::Result<()> {
             run_components(&settings, only(|c| c.dashboards = true), shutdown).await
         }
         Command::Demo(args) => demo::run(&settings, args, shutdown).await,
+        Command::Load(args) => careaudit::load::run(&settings, args).await,
         Command::Verify => {
             let report = collector::verify(&settings.clickhouse.client()).await?;
             println!("{}", careaudit::describe_verification(&report));

@@ -21,6 +21,8 @@ pub struct HttpLimits {
     pub max_resource_bytes: usize,
     /// Largest Bundle.
     pub max_bundle_bytes: usize,
+    /// Largest CSV load.
+    pub max_csv_bytes: usize,
 }
 
 #[derive(Clone)]
@@ -40,6 +42,7 @@ pub fn router(
     Router::new()
         .route("/fhir/AuditEvent", post(fhir_endpoints::post_audit_events))
         .route("/fhir", post(fhir_endpoints::post_bundle_or_ndjson))
+        .route("/load/{kind}", post(crate::care_endpoints::post_csv))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .route("/status", get(status))

@@ -3,6 +3,7 @@
 //! rows, and submits them for durable storage. A feed acknowledges its sender only after
 //! `submit` returned `Ok`.
 
+use crate::care_rows::CareRow;
 use crate::fhir_audit_event::{map_audit_event, MappingError};
 use crate::internal_events;
 use crate::store::{compress_payload, AccessEventRow, QuarantineRow};
@@ -35,6 +36,7 @@ impl Source {
 pub enum IngestEntry {
     Event(Box<AccessEventRow>),
     Quarantine(Box<QuarantineRow>),
+    Care(Box<CareRow>),
 }
 
 /// Why input could not be stored: the sender should retry later. Nothing was acknowledged.
@@ -136,6 +138,7 @@ impl Ingest {
                     quarantined += 1;
                     WalRecord::Quarantine(*row)
                 }
+                IngestEntry::Care(row) => WalRecord::Care(*row),
             };
             let encoded = record.encode().map_err(|error| {
                 IngestError::Unavailable(format!("encoding a log record failed: {error}"))

@@ -11,6 +11,8 @@ use sha2::{Digest, Sha256};
 
 pub const KIND_EVENT: u8 = 1;
 pub const KIND_QUARANTINE: u8 = 2;
+/// Care-context rows (directories and relationships): chained, but not re-verified row by row.
+pub const KIND_CARE: u8 = 3;
 /// The chain hash before the first batch of a collector.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -87,6 +89,11 @@ pub(crate) fn quarantine_leaf_parts(
         reason_code.as_bytes(),
         &received,
     ])
+}
+
+/// The leaf of a care-context row: its key and the digest of its log record.
+pub fn care_leaf(row: &crate::care_rows::CareRow, record: &[u8]) -> String {
+    hash_fields(&[b"care", row.key().as_bytes(), &Sha256::digest(record)])
 }
 
 pub fn batch_hash(leaves: &[String]) -> String {

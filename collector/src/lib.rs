@@ -4,6 +4,9 @@
 //! cannot accept is answered with a specific error and kept in the quarantine table.
 
 mod atna;
+mod care_endpoints;
+mod care_rows;
+mod csv_load;
 mod fhir_audit_event;
 mod fhir_bundle;
 mod fhir_endpoints;
@@ -57,6 +60,9 @@ pub struct CollectorSettings {
     /// The largest Bundle accepted on `POST /fhir`, in bytes.
     #[serde(default = "default_max_bundle_bytes")]
     pub max_bundle_bytes: usize,
+    /// The largest CSV load accepted on `POST /load/{kind}`, in bytes.
+    #[serde(default = "default_max_csv_bytes")]
+    pub max_csv_bytes: usize,
     /// This collector's name in the integrity chain; unique per collector instance.
     #[serde(default = "default_instance_id")]
     pub instance_id: String,
@@ -75,6 +81,10 @@ pub struct CollectorSettings {
     pub batch_max_wait_ms: u64,
     #[serde(default)]
     pub syslog: Option<SyslogSettings>,
+}
+
+fn default_max_csv_bytes() -> usize {
+    256 * 1024 * 1024
 }
 
 fn default_instance_id() -> String {
@@ -203,6 +213,7 @@ pub async fn serve(
     let limits = HttpLimits {
         max_resource_bytes: settings.max_body_bytes,
         max_bundle_bytes: settings.max_bundle_bytes,
+        max_csv_bytes: settings.max_csv_bytes,
     };
     let app = router(
         ingest,

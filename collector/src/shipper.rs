@@ -7,9 +7,10 @@
 //! batch, so the repeated rows are identical and collapse in the ReplacingMergeTree tables, and
 //! the chain stays the same.
 
+use crate::care_rows::CareRow;
 use crate::integrity::{
-    batch_hash, chain_hash, event_leaf, quarantine_leaf, BatchRecord, GENESIS, KIND_EVENT,
-    KIND_QUARANTINE,
+    batch_hash, care_leaf, chain_hash, event_leaf, quarantine_leaf, BatchRecord, GENESIS,
+    KIND_CARE, KIND_EVENT, KIND_QUARANTINE,
 };
 use crate::internal_events;
 use crate::store::{AccessEventRow, EventStore, QuarantineRow};
@@ -152,6 +153,7 @@ impl Shipper {
     ) -> anyhow::Result<()> {
         let mut events: Vec<AccessEventRow> = Vec::new();
         let mut quarantine: Vec<QuarantineRow> = Vec::new();
+        let mut care: Vec<CareRow> = Vec::new();
         let mut batch = BatchRecord {
             collector_id: self.collector_id.clone(),
             batch_seq: intent.batch_seq,
@@ -184,6 +186,12 @@ impl Shipper {
                     batch.entry_leaves.push(quarantine_leaf(&row));
                     quarantine.push(row);
                 }
+                Ok(WalRecord::Care(row)) => {
+                    batch.entry_kinds.push(KIND_CARE);
+                    batch.entry_ids.push(row.key());
+                    batch.entry_leaves.push(care_leaf(&row, bytes));
+                    care.push(row);
+                }
                 Err(error) => {
                     anyhow::bail!("write-ahead log record {lsn} cannot be decoded: {error}")
                 }
@@ -201,6 +209,7 @@ impl Shipper {
             let outcome = async {
                 self.store.insert_events(&events).await?;
                 self.store.insert_quarantine(&quarantine).await?;
+                self.store.insert_care(&care).await?;
                 self.store.insert_batch(&batch).await
             }
             .await;

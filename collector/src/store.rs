@@ -1,6 +1,10 @@
 //! The collector's ClickHouse rows and writes. `AccessEventRow` is the storage form of
 //! [`AccessEvent`]; the conversion is explicit and lives here, next to the table it fills.
 
+use crate::care_rows::{
+    CareRow, OrganisationRow, PatientFlagRow, PatientIdentifierRow, PatientLinkRow, PatientRow,
+    RelationshipRow, StaffRow,
+};
 use crate::ingest::Source;
 use crate::integrity::BatchRecord;
 use clickhouse::{Client, Row};
@@ -193,6 +197,40 @@ impl EventStore {
             insert.write(row).await?;
         }
         insert.end().await
+    }
+
+    /// Inserts care-context rows, one insert per table present.
+    pub async fn insert_care(&self, rows: &[CareRow]) -> Result<(), clickhouse::error::Error> {
+        macro_rules! insert_table {
+            ($variant:ident, $row:ty, $table:literal) => {{
+                let mut insert: Option<clickhouse::insert::Insert<$row>> = None;
+                for row in rows {
+                    if let CareRow::$variant(row) = row {
+                        if insert.is_none() {
+                            insert = Some(self.client.insert::<$row>($table).await?);
+                        }
+                        if let Some(insert) = insert.as_mut() {
+                            insert.write(row).await?;
+                        }
+                    }
+                }
+                if let Some(insert) = insert {
+                    insert.end().await?;
+                }
+            }};
+        }
+        insert_table!(Patient, PatientRow, "patients");
+        insert_table!(PatientFlag, PatientFlagRow, "patient_flags");
+        insert_table!(PatientLink, PatientLinkRow, "patient_links");
+        insert_table!(
+            PatientIdentifier,
+            PatientIdentifierRow,
+            "patient_identifiers"
+        );
+        insert_table!(Staff, StaffRow, "staff");
+        insert_table!(Organisation, OrganisationRow, "organisations");
+        insert_table!(Relationship, RelationshipRow, "care_relationships");
+        Ok(())
     }
 
     pub async fn insert_batch(&self, batch: &BatchRecord) -> Result<(), clickhouse::error::Error> {

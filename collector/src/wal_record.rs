@@ -1,6 +1,7 @@
 //! What one write-ahead log record holds: a storage row for ClickHouse, in a compact binary
 //! encoding (postcard), so that the shipper can insert it without mapping anything again.
 
+use crate::care_rows::CareRow;
 use crate::store::{AccessEventRow, QuarantineRow};
 use serde::{Deserialize, Serialize};
 
@@ -8,6 +9,7 @@ use serde::{Deserialize, Serialize};
 pub enum WalRecord {
     Event(AccessEventRow),
     Quarantine(QuarantineRow),
+    Care(CareRow),
 }
 
 impl WalRecord {

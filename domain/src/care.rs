@@ -127,6 +127,36 @@ pub enum CareFact {
         surviving: String,
         merged: String,
     },
+    /// One flag on a patient, set or cleared (a VIP list, a Consent objection), without
+    /// touching anything else known about them.
+    PatientFlag {
+        patient_id: String,
+        flag: PatientFlagKind,
+        value: bool,
+        reason: String,
+    },
+}
+
+/// The flags a patient can carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PatientFlagKind {
+    /// A high-profile patient: every access is reviewed.
+    Vip,
+    /// A confidential record (e.g. a protected address).
+    Confidential,
+    /// The patient objected to their record being shared.
+    SharingObjection,
+}
+
+impl PatientFlagKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Vip => "vip",
+            Self::Confidential => "confidential",
+            Self::SharingObjection => "sharing_objection",
+        }
+    }
 }
 
 /// Where a fact came from: the feed and the message (or line) that stated it.

@@ -13,8 +13,8 @@ mod time;
 
 pub use access::{AccessEvent, Action, Channel, Outcome, Provenance};
 pub use care::{
-    is_valid_nhs_number, CareFact, CareProvenance, OrganisationRecord, PatientRecord,
-    RelationshipKind, RelationshipRecord, StaffRecord, NHS_NUMBER_SYSTEM,
+    is_valid_nhs_number, CareFact, CareProvenance, OrganisationRecord, PatientFlagKind,
+    PatientRecord, RelationshipKind, RelationshipRecord, StaffRecord, NHS_NUMBER_SYSTEM,
 };
 pub use case::{CaseState, Disposition, Finding, Severity};
 pub use hl7::split_hl7_cx;

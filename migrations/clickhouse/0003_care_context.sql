@@ -4,8 +4,9 @@
 -- FINAL (or argMax by version) and skip rows with `deleted = 1`.
 -- `source_channel` and `source_message_id` say which message created the row (provenance).
 
--- Patients as the directories and care feeds describe them. `merged_into` points a merged
--- (non-surviving) identifier at the surviving one (HL7 A40).
+-- Patients as the directories and care feeds describe them (demographics: the latest message
+-- wins). Flags and merges live in their own tables so that a demographic update from one feed
+-- never clears a flag set by another.
 CREATE TABLE IF NOT EXISTS patients
 (
     patient_id String,
@@ -17,10 +18,6 @@ CREATE TABLE IF NOT EXISTS patients
     address_line String,
     postcode String,
     gp_practice String,
-    vip UInt8,
-    confidential UInt8,
-    sharing_objection UInt8,
-    merged_into String,
     source_channel String,
     source_message_id String,
     version UInt64,
@@ -28,6 +25,35 @@ CREATE TABLE IF NOT EXISTS patients
 )
 ENGINE = ReplacingMergeTree(version)
 ORDER BY patient_id;
+
+-- Flags on a patient, one row per flag: `vip`, `confidential`, `sharing_objection`.
+CREATE TABLE IF NOT EXISTS patient_flags
+(
+    patient_id String,
+    flag String,
+    value UInt8,
+    reason String,
+    source_channel String,
+    source_message_id String,
+    version UInt64,
+    deleted UInt8
+)
+ENGINE = ReplacingMergeTree(version)
+ORDER BY (patient_id, flag);
+
+-- Merges (HL7 A40, FHIR Patient.link): `alias_id` is the same person as `canonical_id`, whose
+-- record survives. Readers resolve a patient's history through this table.
+CREATE TABLE IF NOT EXISTS patient_links
+(
+    alias_id String,
+    canonical_id String,
+    source_channel String,
+    source_message_id String,
+    version UInt64,
+    deleted UInt8
+)
+ENGINE = ReplacingMergeTree(version)
+ORDER BY alias_id;
 
 -- Every identifier a patient is known by (NHS number, hospital numbers, ...).
 CREATE TABLE IF NOT EXISTS patient_identifiers

@@ -172,6 +172,7 @@ impl TestApp {
             listen: collector_listener.local_addr().expect("address"),
             max_body_bytes: 64 * 1024,
             max_bundle_bytes: 4 * 1024 * 1024,
+            max_csv_bytes: 16 * 1024 * 1024,
             instance_id: "test-collector".to_owned(),
             wal_dir: wal_dir.path().to_owned(),
             wal_max_bytes: 256 * 1024 * 1024,

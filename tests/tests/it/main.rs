@@ -3,6 +3,7 @@
 
 mod analyzer_windows;
 mod bad_input;
+mod care_csv;
 mod dashboards_access;
 mod end_to_end;
 mod fault_tolerance;
