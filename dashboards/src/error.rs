@@ -8,8 +8,10 @@ use axum::response::{IntoResponse, Response};
 pub enum DashboardError {
     #[error("sign-in required")]
     Unauthenticated,
-    #[error("this account has no role in careaudit")]
+    #[error("this account may not see this")]
     Forbidden,
+    #[error("{0}")]
+    BadRequest(String),
     #[error("not found")]
     NotFound,
     #[error("postgres: {0}")]
@@ -24,6 +26,7 @@ impl IntoResponse for DashboardError {
             Self::Unauthenticated => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Postgres(_) | Self::ClickHouse(_) => {
                 tracing::error!(error = %self, "dashboard request failed");
                 StatusCode::INTERNAL_SERVER_ERROR

@@ -7,6 +7,7 @@ mod api;
 mod error;
 mod evidence;
 mod pages;
+mod trace;
 
 pub use accounts::{create_account, AccountRole, Viewer};
 
@@ -34,6 +35,10 @@ pub fn router(pool: sqlx::PgPool, clickhouse: clickhouse::Client) -> Router {
         .route("/cases/{reference}", get(pages::case_page))
         .route("/api/v1/cases", get(api::list))
         .route("/api/v1/cases/{reference}", get(api::detail))
+        .route(
+            "/api/v1/patients/{patient_id}/trace",
+            get(trace::patient_trace),
+        )
         .route("/healthz", get(|| async { "ok" }))
         .with_state(AppState { pool, clickhouse })
 }
