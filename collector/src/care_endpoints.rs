@@ -91,7 +91,7 @@ pub(crate) async fn post_csv(
         );
         state
             .ingest
-            .submit(Channel::FhirHttp, entries)
+            .submit(Channel::CsvLoad, entries)
             .await
             .map_err(|error: IngestError| FhirError::Ingest(error))?;
     }

@@ -167,6 +167,55 @@ impl Ingest {
         }
     }
 
+    /// Submits, waiting while the log is full or storage is failing, for feeds that cannot
+    /// answer "retry later" (syslog: the connection stops being read, so TCP pushes back on the
+    /// sender; MLLP: the ACK waits). Gives up at shutdown or after `give_up_after`.
+    pub async fn submit_patiently(
+        &self,
+        channel: Channel,
+        entries: Vec<IngestEntry>,
+        shutdown: &tokio_util::sync::CancellationToken,
+        give_up_after: Option<std::time::Duration>,
+    ) -> Result<(), IngestError> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let deadline = give_up_after.map(|limit| tokio::time::Instant::now() + limit);
+        let mut delay = std::time::Duration::from_millis(50);
+        loop {
+            let error = match self.submit(channel, entries.clone()).await {
+                Ok(()) => return Ok(()),
+                Err(error) => error,
+            };
+            if shutdown.is_cancelled()
+                || deadline.is_some_and(|deadline| tokio::time::Instant::now() >= deadline)
+            {
+                return Err(error);
+            }
+            let pause = async {
+                match &error {
+                    IngestError::Full { .. } => self.wait_for_space().await,
+                    IngestError::Unavailable(detail) => {
+                        tracing::warn!(channel = channel.as_str(), error = %detail, "input paused: storage unavailable");
+                        tokio::time::sleep(delay).await;
+                    }
+                }
+            };
+            let until_deadline = async {
+                match deadline {
+                    Some(deadline) => tokio::time::sleep_until(deadline).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                () = pause => {}
+                () = until_deadline => {}
+                () = shutdown.cancelled() => {}
+            }
+            delay = (delay * 2).min(std::time::Duration::from_secs(5));
+        }
+    }
+
     /// Resolves when the log has room again (syslog pauses reading here instead of failing).
     pub async fn wait_for_space(&self) {
         self.wal.wait_for_space(64 * 1024).await;

@@ -8,7 +8,7 @@
 //! space instead of dropping anything, so TCP flow control pushes back on the sender.
 
 use crate::atna::map_atna_message;
-use crate::ingest::{derived_event_id, quarantine_entry, Ingest, IngestEntry, IngestError, Source};
+use crate::ingest::{derived_event_id, quarantine_entry, Ingest, IngestEntry, Source};
 use crate::internal_events;
 use crate::store::{compress_payload, AccessEventRow};
 use crate::syslog_frame::SyslogFramer;
@@ -117,6 +117,15 @@ pub fn tls_acceptor(settings: &TlsSettings) -> anyhow::Result<tokio_rustls::TlsA
     Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
 }
 
+/// The identity of a TLS peer: the subject of its (verified) client certificate.
+pub(crate) fn peer_identity(connection: &rustls::ServerConnection) -> String {
+    connection
+        .peer_certificates()
+        .and_then(|chain| chain.first())
+        .map(|certificate| certificate_identity(certificate.as_ref()))
+        .unwrap_or_default()
+}
+
 /// The identity a client certificate presents: its subject's common name, else its first DNS
 /// subject alternative name, else the whole subject.
 fn certificate_identity(der: &[u8]) -> String {
@@ -183,13 +192,7 @@ async fn serve_tcp(
                         .await
                     {
                         Ok(Ok(tls_stream)) => {
-                            let identity = tls_stream
-                                .get_ref()
-                                .1
-                                .peer_certificates()
-                                .and_then(|chain| chain.first())
-                                .map(|certificate| certificate_identity(certificate.as_ref()))
-                                .unwrap_or_default();
+                            let identity = peer_identity(tls_stream.get_ref().1);
                             let source = Source {
                                 node: identity.clone(),
                                 channel,
@@ -264,7 +267,9 @@ async fn read_stream(
                 }
             }
         }
-        submit_waiting(&ingest, source.channel, entries, &shutdown).await?;
+        ingest
+            .submit_patiently(source.channel, entries, &shutdown, None)
+            .await?;
         if read == 0 || fatal {
             return Ok(());
         }
@@ -328,34 +333,6 @@ fn message_entries(source: &Source, frame: &[u8]) -> Vec<IngestEntry> {
     entries
 }
 
-/// Submits, waiting while the log is full: syslog has no way to say "retry later", so the
-/// connection stops being read instead (TCP pushes back on the sender).
-async fn submit_waiting(
-    ingest: &Ingest,
-    channel: Channel,
-    entries: Vec<IngestEntry>,
-    shutdown: &CancellationToken,
-) -> anyhow::Result<()> {
-    if entries.is_empty() {
-        return Ok(());
-    }
-    let mut delay = Duration::from_millis(50);
-    loop {
-        match ingest.submit(channel, entries.clone()).await {
-            Ok(()) => return Ok(()),
-            Err(IngestError::Full { .. }) => ingest.wait_for_space().await,
-            Err(error @ IngestError::Unavailable(_)) => {
-                tracing::warn!(%error, "syslog input paused: storage unavailable");
-                tokio::select! {
-                    () = tokio::time::sleep(delay) => {}
-                    () = shutdown.cancelled() => anyhow::bail!("shutdown with unstored syslog input: {error}"),
-                }
-                delay = (delay * 2).min(Duration::from_secs(5));
-            }
-        }
-    }
-}
-
 async fn serve_udp(
     socket: tokio::net::UdpSocket,
     ingest: Ingest,
@@ -379,7 +356,9 @@ async fn serve_udp(
                 Err(_) => break,
             }
         }
-        submit_waiting(&ingest, Channel::SyslogUdp, entries, &shutdown).await?;
+        ingest
+            .submit_patiently(Channel::SyslogUdp, entries, &shutdown, None)
+            .await?;
     }
 }
 

@@ -70,7 +70,7 @@ impl Outcome {
     }
 }
 
-/// The transport an event arrived on.
+/// The transport input arrived on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
@@ -78,6 +78,10 @@ pub enum Channel {
     SyslogTls,
     SyslogTcp,
     SyslogUdp,
+    /// HL7 v2 over MLLP (care context).
+    Hl7Mllp,
+    /// CSV extracts posted to `/load/{kind}` (care context).
+    CsvLoad,
 }
 
 impl Channel {
@@ -87,6 +91,8 @@ impl Channel {
             Self::SyslogTls => "syslog_tls",
             Self::SyslogTcp => "syslog_tcp",
             Self::SyslogUdp => "syslog_udp",
+            Self::Hl7Mllp => "hl7v2_mllp",
+            Self::CsvLoad => "csv_load",
         }
     }
 }
