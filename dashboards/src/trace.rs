@@ -108,6 +108,7 @@ pub async fn patient_trace(
         .query(include_str!("trace/patient_accesses.sql"))
         .bind(&patient_id)
         .bind(&patient_id)
+        .bind(&patient_id)
         .bind(from)
         .bind(to)
         .fetch_all()
@@ -115,6 +116,7 @@ pub async fn patient_trace(
     let relationships: Vec<TracedRelationship> = state
         .clickhouse
         .query(include_str!("trace/patient_relationships.sql"))
+        .bind(&patient_id)
         .bind(&patient_id)
         .bind(&patient_id)
         .fetch_all()
