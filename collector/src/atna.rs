@@ -38,6 +38,7 @@ use domain::{
     AccessEvent, Action, EventId, OrgCode, Outcome, PatientId, Provenance, RoleCode, UserId,
 };
 use std::borrow::Cow;
+use std::collections::HashSet;
 
 mod xml;
 
@@ -73,7 +74,7 @@ impl AtnaError {
 }
 
 /// A patient named by the message: an identifier and its system.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct AtnaPatient {
     pub id: PatientId,
     pub system: String,
@@ -270,13 +271,16 @@ fn find_patients(
     {
         deviations.push("patient_without_type_code");
     }
+    // A message of up to a megabyte can name a hundred thousand identifiers: looking each up
+    // in the list made that quadratic, minutes of CPU for one message.
+    let mut seen: HashSet<AtnaPatient> = HashSet::new();
     let mut patients: Vec<AtnaPatient> = Vec::new();
     for object in patient_objects {
         let Some(raw) = object.id.as_deref() else {
             continue;
         };
         for patient in parse_patient_identifiers(raw, deviations) {
-            if !patients.contains(&patient) {
+            if seen.insert(patient.clone()) {
                 patients.push(patient);
             }
         }

@@ -344,6 +344,30 @@ fn returns_further_patients_beside_the_event() {
     });
 }
 
+/// A repeating CX near the size limit: each patient is kept once, in document order, without
+/// comparing every pair of identifiers (which took 38 s here in a debug build; found while
+/// writing the `atna_xml` fuzz target, whose inputs are too small to reach it).
+#[test]
+fn names_many_patients_once_each_in_document_order() {
+    let count = 60_000;
+    let ids: Vec<String> = (0..count).map(|id| id.to_string()).collect();
+    let repeated = format!("{}~{}", ids.join("~"), ids.join("~"));
+    let xml = changed(&[(
+        "9000000009^^^&amp;2.16.840.1.113883.2.1.4.1&amp;ISO^NH",
+        repeated.as_str(),
+    )]);
+    assert!(xml.len() <= MAX_AUDIT_MESSAGE_BYTES);
+    check(&xml, |mapped| {
+        assert_eq!(mapped.event.patient_id.as_str(), "0");
+        assert_eq!(mapped.additional_patients.len(), count - 1);
+        let last = mapped
+            .additional_patients
+            .last()
+            .map(|patient| patient.id.as_str());
+        assert_eq!(last, Some("59999"));
+    });
+}
+
 #[test]
 fn rejects_with_a_specific_reason() {
     reject(b"", "invalid_xml");

@@ -48,7 +48,9 @@ pub struct FrameError {
     pub reason_code: &'static str,
     /// A human-readable reason; it never quotes the payload.
     pub reason: String,
-    /// The first bytes of what was skipped (at most [`MAX_RAW_BYTES`]).
+    /// The first bytes of what was skipped (at most [`MAX_RAW_BYTES`]). For a fatal error, the
+    /// frame up to and including the byte that broke the framing: what follows it depends on
+    /// how the stream happened to be read, and the quarantined bytes must not.
     pub raw: Vec<u8>,
     /// The framing is lost: nothing more can be read from this connection, close it.
     pub fatal: bool,
@@ -250,7 +252,7 @@ impl SyslogFramer {
             }
             (Some(Framing::OctetCounting), false) => {
                 let mut raw = partial_bom.to_vec();
-                keep_raw(&mut raw, input);
+                raw.push(byte);
                 let error = frame_error(
                     "missing_length",
                     "an octet-counted frame does not start with its length".to_owned(),
@@ -276,6 +278,7 @@ impl SyslogFramer {
         let (new_digits, rest) = input.split_at(digit_count);
         digits.extend_from_slice(new_digits);
         if digits.len() > MAX_LENGTH_DIGITS {
+            digits.truncate(MAX_LENGTH_DIGITS + 1);
             let error = frame_error(
                 "invalid_length",
                 format!("the message length has more than {MAX_LENGTH_DIGITS} digits"),
@@ -290,7 +293,7 @@ impl SyslogFramer {
         };
         if separator != b' ' {
             let mut raw = digits;
-            keep_raw(&mut raw, rest);
+            raw.push(separator);
             let error = frame_error(
                 "invalid_length",
                 "the message length is not a number followed by a space".to_owned(),

@@ -165,6 +165,35 @@ fn skipped_frames_keep_their_first_bytes_only() {
     );
 }
 
+/// Found by fuzzing (`syslog_framer`): a fatal error kept the rest of the read it happened in,
+/// so what was quarantined depended on how the stream arrived. It keeps the broken frame up to
+/// the byte that broke it, however the stream is split.
+#[test]
+fn fatal_errors_keep_the_same_bytes_however_the_stream_is_split() {
+    let cases: [(&[u8], &str, &[u8]); 4] = [
+        (b"2(\x08A", "invalid_length", b"2("),
+        (b"1234567890123456 <1>x", "invalid_length", b"12345678901"),
+        (b"4 <1>a<2>b\n", "missing_length", b"<"),
+        (b"4 <1>a\xEF\xBBx\n", "missing_length", b"\xEF\xBBx"),
+    ];
+    for (stream, reason_code, raw) in cases {
+        let mut splits = vec![vec![stream], stream.chunks(1).collect()];
+        splits.extend((1..stream.len()).map(|at| {
+            let (head, tail) = stream.split_at(at);
+            vec![head, tail]
+        }));
+        for chunks in splits {
+            let out = frames_of(&chunks, 64);
+            let Some(Err(error)) = out.last() else {
+                panic!("{stream:?} in {chunks:?}: expected an error, got {out:?}");
+            };
+            assert_eq!(error.reason_code, reason_code, "{stream:?} in {chunks:?}");
+            assert!(error.fatal, "{stream:?} in {chunks:?}");
+            assert_eq!(error.raw, raw, "{stream:?} in {chunks:?}");
+        }
+    }
+}
+
 fn split_at_cuts<'a>(stream: &'a [u8], cuts: &[usize]) -> Vec<&'a [u8]> {
     let mut points: Vec<usize> = cuts.iter().map(|cut| cut % (stream.len() + 1)).collect();
     points.sort_unstable();
