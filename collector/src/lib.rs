@@ -9,6 +9,7 @@ mod care_rows;
 mod csv_load;
 mod fhir_audit_event;
 mod fhir_bundle;
+mod fhir_care;
 mod fhir_endpoints;
 mod http;
 mod ingest;
@@ -29,6 +30,9 @@ pub use atna::{
     NHS_NUMBER_OID,
 };
 pub use fhir_audit_event::{map_audit_event, MappingError};
+pub use fhir_care::{
+    bundle_care_facts, bundle_care_facts_with, care_facts, CareKey, ReferenceResolver,
+};
 pub use http::{router, HttpLimits};
 pub use ingest::{derived_event_id, prepare_fhir_event, Ingest, IngestEntry, IngestError, Source};
 pub use operation_outcome::{Issue, IssueCode, OperationOutcome};
