@@ -51,6 +51,9 @@ wal_dir = "careaudit-data/wal"
 tcp_listen = "127.0.0.1:5140"
 udp_listen = "127.0.0.1:5140"
 
+[collector.mllp]
+listen = "127.0.0.1:2575"
+
 [analyzer]
 schedule = "*/5 * * * * *"
 

@@ -137,6 +137,30 @@ impl ResponseEntry {
         }
     }
 
+    /// A care-context entry whose facts are stored (they are statements, not resources kept).
+    pub fn stored() -> Self {
+        Self {
+            response: EntryResponse {
+                status: "200 OK".to_owned(),
+                location: None,
+                outcome: None,
+            },
+        }
+    }
+
+    /// An entry of a resource type that carries no care context: acknowledged, not stored.
+    pub fn ignored() -> Self {
+        Self {
+            response: EntryResponse {
+                status: "200 OK".to_owned(),
+                location: None,
+                outcome: Some(OperationOutcome::new(vec![Issue::information(
+                    "not stored: this resource type carries no care context",
+                )])),
+            },
+        }
+    }
+
     pub fn failed(status: &str, issues: Vec<Issue>) -> Self {
         Self {
             response: EntryResponse {

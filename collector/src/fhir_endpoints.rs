@@ -151,6 +151,27 @@ async fn post_bundle(state: &AppState, source: &Source, body: Body) -> Result<Re
             return Err(FhirError::Rejected(issues));
         }
     };
+    // A Bundle without AuditEvents is care context (Patients, Encounters, ...): a different
+    // mapping, the same log. (Mixed Bundles take the audit path; their other entries are
+    // refused one by one.)
+    let is_audit_event = |raw: &str| {
+        raw.contains("\"resourceType\":\"AuditEvent\"")
+            || raw.contains("\"resourceType\": \"AuditEvent\"")
+    };
+    if !bundle.entry.is_empty()
+        && bundle.entry.iter().all(|entry| {
+            entry
+                .resource
+                .is_some_and(|resource| !is_audit_event(resource.get()))
+        })
+    {
+        return crate::care_endpoints::post_care_bundle(
+            state,
+            &bytes,
+            kind == BundleKind::Transaction,
+        )
+        .await;
+    }
     internal_events::events_received(CHANNEL.as_str(), bundle.entry.len() as u64);
     let received_at = Timestamp::now();
     let mut stored = Vec::new();

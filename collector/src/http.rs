@@ -43,6 +43,10 @@ pub fn router(
         .route("/fhir/AuditEvent", post(fhir_endpoints::post_audit_events))
         .route("/fhir", post(fhir_endpoints::post_bundle_or_ndjson))
         .route("/load/{kind}", post(crate::care_endpoints::post_csv))
+        .route(
+            "/fhir/{resource_type}",
+            post(crate::care_endpoints::post_care_resource),
+        )
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .route("/status", get(status))

@@ -11,10 +11,13 @@ mod fhir_audit_event;
 mod fhir_bundle;
 mod fhir_care;
 mod fhir_endpoints;
+mod hl7v2;
+mod hl7v2_care;
 mod http;
 mod ingest;
 mod integrity;
 mod internal_events;
+mod mllp_server;
 mod operation_outcome;
 mod shipper;
 mod store;
@@ -35,6 +38,7 @@ pub use fhir_care::{
 };
 pub use http::{router, HttpLimits};
 pub use ingest::{derived_event_id, prepare_fhir_event, Ingest, IngestEntry, IngestError, Source};
+pub use mllp_server::MllpSettings;
 pub use operation_outcome::{Issue, IssueCode, OperationOutcome};
 pub use store::{
     compress_payload, decompress_payload, sha256_hex, AccessEventRow, EventStore, QuarantineRow,
@@ -85,6 +89,9 @@ pub struct CollectorSettings {
     pub batch_max_wait_ms: u64,
     #[serde(default)]
     pub syslog: Option<SyslogSettings>,
+    /// HL7 v2 over MLLP (care context).
+    #[serde(default)]
+    pub mllp: Option<MllpSettings>,
 }
 
 fn default_max_csv_bytes() -> usize {
@@ -206,13 +213,21 @@ pub async fn serve(
         .run(stop_shipper.clone()),
     );
     let ingest = Ingest::new(wal.clone());
-    let syslog = settings.syslog.clone().map(|syslog| {
-        tokio::spawn(syslog_server::run_syslog(
+    let mut listeners = tokio::task::JoinSet::new();
+    if let Some(syslog) = settings.syslog.clone() {
+        listeners.spawn(syslog_server::run_syslog(
             syslog,
             ingest.clone(),
             stop_input.clone(),
-        ))
-    });
+        ));
+    }
+    if let Some(mllp) = settings.mllp.clone() {
+        listeners.spawn(mllp_server::run_mllp(
+            mllp,
+            ingest.clone(),
+            stop_input.clone(),
+        ));
+    }
 
     let limits = HttpLimits {
         max_resource_bytes: settings.max_body_bytes,
@@ -238,13 +253,13 @@ pub async fn serve(
     .await;
 
     stop_input.cancel();
-    if let Some(syslog) = syslog {
-        match syslog.await {
+    while let Some(joined) = listeners.join_next().await {
+        match joined {
             Ok(Err(error)) => tracing::warn!(
                 error = format!("{error:#}"),
-                "syslog listeners stopped with an error"
+                "a listener stopped with an error"
             ),
-            Err(error) => tracing::warn!(%error, "syslog listeners panicked"),
+            Err(error) => tracing::warn!(%error, "a listener panicked"),
             Ok(Ok(())) => {}
         }
     }

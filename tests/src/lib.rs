@@ -119,6 +119,8 @@ pub struct TestApp {
     pub syslog_tcp: std::net::SocketAddr,
     pub syslog_udp: std::net::SocketAddr,
     pub syslog_tls: Option<std::net::SocketAddr>,
+    /// The HL7 v2 MLLP listener.
+    pub mllp: std::net::SocketAddr,
     pub wal_dir: tempfile::TempDir,
     pub analyzer_settings: analyzer::AnalyzerSettings,
     pub alerts_settings: alerts::AlertsSettings,
@@ -168,6 +170,7 @@ impl TestApp {
         let loopback = |port: u16| std::net::SocketAddr::from(([127, 0, 0, 1], port));
         let (syslog_tcp, syslog_udp) = (loopback(free_port()), loopback(free_port()));
         let syslog_tls = pki.map(|_| loopback(free_port()));
+        let mllp = loopback(free_port());
         let collector_settings = collector::CollectorSettings {
             listen: collector_listener.local_addr().expect("address"),
             max_body_bytes: 64 * 1024,
@@ -186,6 +189,11 @@ impl TestApp {
                     .zip(syslog_tls)
                     .map(|(pki, address)| pki.tls_settings(address)),
                 max_message_bytes: 256 * 1024,
+            }),
+            mllp: Some(collector::MllpSettings {
+                listen: mllp,
+                tls: None,
+                max_message_bytes: 1024 * 1024,
             }),
         };
         tokio::spawn(collector::serve(
@@ -245,6 +253,7 @@ impl TestApp {
             syslog_tcp,
             syslog_udp,
             syslog_tls,
+            mllp,
             wal_dir,
             analyzer_settings,
             alerts_settings,

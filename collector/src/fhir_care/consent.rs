@@ -27,7 +27,7 @@
 use super::wire::{CodeableConcept, Reference};
 use super::Context;
 use crate::operation_outcome::{Issue, IssueCode};
-use domain::{CareFact, PatientRecord};
+use domain::CareFact;
 use serde::Deserialize;
 
 const SCOPE_SYSTEM: &str = "http://terminology.hl7.org/CodeSystem/consentscope";
@@ -145,9 +145,11 @@ pub(super) fn map(wire: WireConsent, cx: &mut Context<'_>) -> Vec<CareFact> {
     let Some(patient_id) = patient_id else {
         return Vec::new();
     };
-    vec![CareFact::Patient(PatientRecord {
+    // A flag of its own, so that it neither clears nor is cleared by demographic updates.
+    vec![CareFact::PatientFlag {
         patient_id,
-        sharing_objection,
-        ..PatientRecord::default()
-    })]
+        flag: domain::PatientFlagKind::SharingObjection,
+        value: sharing_objection,
+        reason: format!("FHIR Consent ({status})"),
+    }]
 }

@@ -48,6 +48,13 @@ pub(super) fn render(fact: &CareFact) -> String {
                 ("objection", flag(p.sharing_objection, "yes")),
             ],
         ),
+        // Rendered as the patient line it replaced, so the expectations read the same.
+        CareFact::PatientFlag {
+            patient_id, value, ..
+        } => line(
+            format!("patient {patient_id}"),
+            &[("objection", flag(*value, "yes"))],
+        ),
         CareFact::Staff(s) => line(
             format!("staff {}", s.user_id),
             &[

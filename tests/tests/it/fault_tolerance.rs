@@ -79,6 +79,10 @@ fn collector_environment(
             "CAREAUDIT__COLLECTOR__SYSLOG__UDP_LISTEN",
             format!("127.0.0.1:{}", free_port()),
         ),
+        (
+            "CAREAUDIT__COLLECTOR__MLLP__LISTEN",
+            format!("127.0.0.1:{}", free_port()),
+        ),
         ("CAREAUDIT__COLLECTOR__BATCH_MAX_WAIT_MS", "50".to_owned()),
         ("RUST_LOG", "warn".to_owned()),
     ];

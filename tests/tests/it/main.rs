@@ -4,6 +4,8 @@
 mod analyzer_windows;
 mod bad_input;
 mod care_csv;
+mod care_fhir;
+mod care_hl7;
 mod dashboards_access;
 mod end_to_end;
 mod fault_tolerance;
