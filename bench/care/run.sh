@@ -9,7 +9,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 MESSAGES="${1:-20000}"; CONNECTIONS="${2:-4}"; ROWS="${3:-200000}"
 scripts/services up >/dev/null
 eval "$(scripts/services env)"
-cargo build --release --locked -p careaudit -p collector --example care_load >/dev/null 2>&1
+cargo build --release --locked -p careaudit >/dev/null 2>&1
+cargo build --release --locked -p collector --example care_load >/dev/null 2>&1
 DB="bench_care_$$"; WAL="$(mktemp -d)"
 export CAREAUDIT__CLICKHOUSE__DATABASE="$DB" CAREAUDIT__COLLECTOR__WAL_DIR="$WAL" \
        CAREAUDIT__COLLECTOR__LISTEN=127.0.0.1:14080 CAREAUDIT__COLLECTOR__MLLP__LISTEN=127.0.0.1:12575 \

@@ -20,7 +20,7 @@
 //!
 //! Errors carry a `reason_code` and a reason that never quotes the message, so they can be
 //! logged; [`Hl7Error::ack_code`] and [`Hl7Error::ack_error`] say how to answer them with
-//! [`ack`].
+//! [`ack()`].
 
 use domain::Timestamp;
 

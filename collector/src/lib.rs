@@ -34,8 +34,14 @@ pub use atna::{
 };
 pub use fhir_audit_event::{map_audit_event, MappingError};
 pub use fhir_care::{
-    bundle_care_facts, bundle_care_facts_with, care_facts, CareKey, ReferenceResolver,
+    bundle_care_facts, bundle_care_facts_with, care_facts as fhir_care_facts, CareKey,
+    ReferenceResolver,
 };
+pub use hl7v2::{
+    ack, escape as hl7_escape, split_messages, AckCode, AckError, Delimiters, ErrorCode, Field,
+    Hl7Error, Hl7Message, MessageType, Segment,
+};
+pub use hl7v2_care::care_facts as hl7_care_facts;
 pub use http::{router, HttpLimits};
 pub use ingest::{derived_event_id, prepare_fhir_event, Ingest, IngestEntry, IngestError, Source};
 pub use mllp_server::MllpSettings;

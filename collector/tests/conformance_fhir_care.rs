@@ -7,7 +7,9 @@
 //! The large Synthea files are checked by summary (facts by kind), by cross-file resolution
 //! (no key is a fallback) and by a few rows asserted in full.
 
-use collector::{bundle_care_facts, care_facts, MappingError, ReferenceResolver};
+use collector::{
+    bundle_care_facts, fhir_care_facts as care_facts, MappingError, ReferenceResolver,
+};
 use domain::CareFact;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -59,6 +61,13 @@ fn render(fact: &CareFact) -> String {
             .to_owned()
     };
     match fact {
+        // Rendered as the patient line a flag statement replaced, so expectations read alike.
+        CareFact::PatientFlag {
+            patient_id, value, ..
+        } => line(
+            format!("patient {patient_id}"),
+            &[("objection", flag(*value))],
+        ),
         CareFact::Patient(p) => line(
             format!("patient {}", p.patient_id),
             &[
@@ -147,7 +156,7 @@ fn summary<'a>(
             Ok(facts) => {
                 for fact in facts {
                     let kind = match fact {
-                        CareFact::Patient(_) => "patient".to_owned(),
+                        CareFact::Patient(_) | CareFact::PatientFlag { .. } => "patient".to_owned(),
                         CareFact::Staff(_) => "staff".to_owned(),
                         CareFact::Organisation(_) => "organisation".to_owned(),
                         CareFact::Relationship(r) => r.kind.as_str().to_owned(),
