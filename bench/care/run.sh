@@ -20,16 +20,18 @@ target/release/careaudit collector & PID=$!
 trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null; curl -s "$CAREAUDIT__CLICKHOUSE__URL/" --data-binary "DROP DATABASE IF EXISTS $DB" >/dev/null; rm -rf "$WAL"' EXIT
 until curl -sf http://127.0.0.1:14080/healthz >/dev/null; do sleep 0.1; done
 count() { curl -s "$CAREAUDIT__CLICKHOUSE__URL/?database=$DB" --data-binary "SELECT count() FROM $1 FINAL"; }
-wait_for() { local start=$(date +%s.%N); until [ "$(count "$1")" -ge "$2" ]; do sleep 0.2; done; echo "$(echo "$(date +%s.%N) - $start" | bc)"; }
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
+wait_for() { local start; start=$(now); until [ "$(count "$1")" -ge "$2" ]; do sleep 0.2; done; since "$start"; }
 
-start=$(date +%s.%N)
+start=$(now)
 target/release/examples/care_load mllp 127.0.0.1:12575 "$MESSAGES" "$CONNECTIONS"
 queryable=$(wait_for care_relationships "$((MESSAGES * 3))")
-echo "mllp: all relationships queryable $(echo "$(date +%s.%N) - $start" | bc) s after the first message (drain after the last ACK: ${queryable} s)"
+echo "mllp: all relationships queryable $(since "$start") s after the first message (drain after the last ACK: ${queryable} s)"
 echo "mllp: collector peak RSS $(grep VmHWM /proc/$PID/status | awk '{print $2/1024 " MiB"}')"
 
 before=$(count care_relationships)
-start=$(date +%s.%N)
+start=$(now)
 target/release/examples/care_load csv http://127.0.0.1:14080 "$ROWS"
 wait_for care_relationships "$((before + ROWS))" >/dev/null
-echo "csv: $ROWS registration rows queryable $(echo "$(date +%s.%N) - $start" | bc) s after the upload started"
+echo "csv: $ROWS registration rows queryable $(since "$start") s after the upload started"
