@@ -386,14 +386,17 @@ pub fn map_audit_event(
     })
 }
 
-fn single(reason_code: &'static str, issue: Issue) -> MappingError {
+/// A refusal with one problem.
+pub(crate) fn single(reason_code: &'static str, issue: Issue) -> MappingError {
     MappingError {
         issues: vec![issue],
         reason_code,
     }
 }
 
-fn parse_wire(body: &[u8]) -> Result<WireAuditEvent, MappingError> {
+/// The body as a JSON object, or the refusal that says why it is not one (shared by every FHIR
+/// mapping of the collector).
+pub(crate) fn parse_json_object(body: &[u8]) -> Result<serde_json::Value, MappingError> {
     let value: serde_json::Value = serde_json::from_slice(body).map_err(|error| {
         single(
             "invalid_json",
@@ -410,6 +413,11 @@ fn parse_wire(body: &[u8]) -> Result<WireAuditEvent, MappingError> {
             Issue::error(IssueCode::Structure, "", "body is not a JSON object"),
         ));
     }
+    Ok(value)
+}
+
+fn parse_wire(body: &[u8]) -> Result<WireAuditEvent, MappingError> {
+    let value = parse_json_object(body)?;
     serde_path_to_error::deserialize(value).map_err(|error| {
         let path = error.path().to_string();
         single(

@@ -46,7 +46,7 @@ mod wire;
 
 pub use resolver::{CareKey, ReferenceResolver};
 
-use crate::fhir_audit_event::MappingError;
+use crate::fhir_audit_event::{parse_json_object as parse_object, single, MappingError};
 use crate::operation_outcome::{Issue, IssueCode};
 use context::{Binding, Candidate, Context, Problems};
 use domain::CareFact;
@@ -214,33 +214,6 @@ struct WireEntry<'a> {
     full_url: Option<String>,
     #[serde(borrow)]
     resource: Option<&'a RawValue>,
-}
-
-fn single(reason_code: &'static str, issue: Issue) -> MappingError {
-    MappingError {
-        issues: vec![issue],
-        reason_code,
-    }
-}
-
-fn parse_object(body: &[u8]) -> Result<Value, MappingError> {
-    let value: Value = serde_json::from_slice(body).map_err(|error| {
-        single(
-            "invalid_json",
-            Issue::error(
-                IssueCode::Structure,
-                "",
-                format!("body is not valid JSON: {error}"),
-            ),
-        )
-    })?;
-    if !value.is_object() {
-        return Err(single(
-            "invalid_json",
-            Issue::error(IssueCode::Structure, "", "body is not a JSON object"),
-        ));
-    }
-    Ok(value)
 }
 
 fn parse_as<T: DeserializeOwned>(value: Value, resource_type: &str) -> Result<T, MappingError> {
