@@ -5,13 +5,14 @@
 //! file) fails the test, so new test data cannot go unchecked. The test data lives beside the
 //! repository (CI checks out `shared/` next to it); a missing directory fails, never skips.
 
+#[path = "support/testdata.rs"]
+mod support;
+use support::{files_under, read};
+
 use collector::{map_atna_message, parse_syslog, Framing, MappedAtnaMessage, SyslogFramer};
 use domain::{Action, Channel, Provenance, Timestamp};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 use Action::{Create, Delete, Execute, Read, Update};
-
-const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/testdata");
 
 #[derive(Debug)]
 enum Expected {
@@ -135,44 +136,6 @@ fn syslog_expectations() -> BTreeMap<&'static str, Vec<FrameExpectation>> {
         ("syslog/client-captures/util-linux-logger_rfc5424_octet-count_tcp.bin", vec![("IHE+RFC-3881", NONE,
             Access("IHERED-2340|reference", "/app-gateway/fhir/Patient/IHERED-2340", Execute, 0))]),
     ])
-}
-
-fn testdata(relative: &str) -> PathBuf {
-    Path::new(TESTDATA).join(relative)
-}
-
-/// The files under `relative` (recursively) whose names end with `extension`, as paths
-/// relative to the test data root.
-fn files_under(relative: &str, extension: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    let mut pending = vec![testdata(relative)];
-    while let Some(directory) = pending.pop() {
-        let entries = std::fs::read_dir(&directory).unwrap_or_else(|error| {
-            panic!(
-                "test data directory {} is missing ({error}); shared/testdata must be checked out beside the repository",
-                directory.display()
-            )
-        });
-        for entry in entries {
-            let path = entry.expect("directory entry").path();
-            if path.is_dir() {
-                pending.push(path);
-            } else if path.to_string_lossy().ends_with(extension) {
-                let relative = path
-                    .strip_prefix(TESTDATA)
-                    .expect("under the test data root")
-                    .to_string_lossy()
-                    .into_owned();
-                found.push(relative);
-            }
-        }
-    }
-    found.sort();
-    found
-}
-
-fn read(relative: &str) -> Vec<u8> {
-    std::fs::read(testdata(relative)).unwrap_or_else(|error| panic!("{relative}: {error}"))
 }
 
 fn provenance() -> Provenance {

@@ -9,12 +9,13 @@
 //! in `conformance_hl7v2_mapping.rs`. The test data lives beside the repository (CI checks out
 //! `shared/` next to it); a missing directory fails, never skips.
 
+#[path = "support/testdata.rs"]
+mod support;
+use support::{files_under, read};
+
 use collector::{ack, hl7_care_facts as care_facts, split_messages, AckCode, Hl7Error, Hl7Message};
 use domain::{CareFact, Timestamp};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-
-const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/testdata");
 
 /// 2026-11-21T20:00:00Z, the `now` of the acknowledgements.
 const NOW: i64 = 1_795_291_200_000;
@@ -128,44 +129,6 @@ fn expectations() -> BTreeMap<&'static str, Vec<String>> {
         ("hl7v2/uclh-emap-GPL-3.0/sequence-CancelAdmit/04_A02.hl7", vec![uclh("ADT^A02", "patient encounter clinician×9")]),
         ("hl7v2/uclh-emap-GPL-3.0/sequence-CancelAdmit/05_A03.hl7", vec![uclh("ADT^A03", "patient encounter clinician×3")]),
     ])
-}
-
-fn testdata(relative: &str) -> PathBuf {
-    Path::new(TESTDATA).join(relative)
-}
-
-/// The files under `relative` (recursively) whose names end with `extension`, as paths
-/// relative to the test data root.
-fn files_under(relative: &str, extension: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    let mut pending = vec![testdata(relative)];
-    while let Some(directory) = pending.pop() {
-        let entries = std::fs::read_dir(&directory).unwrap_or_else(|error| {
-            panic!(
-                "test data directory {} is missing ({error}); shared/testdata must be checked out beside the repository",
-                directory.display()
-            )
-        });
-        for entry in entries {
-            let path = entry.expect("directory entry").path();
-            if path.is_dir() {
-                pending.push(path);
-            } else if path.to_string_lossy().ends_with(extension) {
-                let relative = path
-                    .strip_prefix(TESTDATA)
-                    .expect("under the test data root")
-                    .to_string_lossy()
-                    .into_owned();
-                found.push(relative);
-            }
-        }
-    }
-    found.sort();
-    found
-}
-
-fn read(relative: &str) -> Vec<u8> {
-    std::fs::read(testdata(relative)).unwrap_or_else(|error| panic!("{relative}: {error}"))
 }
 
 /// `patient encounter clinician×4`: the kinds of the facts, runs counted.

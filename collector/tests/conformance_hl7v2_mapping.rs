@@ -5,52 +5,15 @@
 //! in `conformance_hl7v2.rs`.) The test data lives beside the repository; a missing file fails,
 //! never skips.
 
+#[path = "support/testdata.rs"]
+mod support;
+use support::{files_under, read};
+
 use collector::{hl7_care_facts as care_facts, split_messages, Hl7Message};
 use domain::{CareFact, RelationshipKind, RelationshipRecord, Timestamp};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-
-const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/testdata");
 
 const UCLH_NHS: &str = "9999999999";
-
-fn testdata(relative: &str) -> PathBuf {
-    Path::new(TESTDATA).join(relative)
-}
-
-/// The files under `relative` (recursively) whose names end with `extension`, as paths
-/// relative to the test data root.
-fn files_under(relative: &str, extension: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    let mut pending = vec![testdata(relative)];
-    while let Some(directory) = pending.pop() {
-        let entries = std::fs::read_dir(&directory).unwrap_or_else(|error| {
-            panic!(
-                "test data directory {} is missing ({error}); shared/testdata must be checked out beside the repository",
-                directory.display()
-            )
-        });
-        for entry in entries {
-            let path = entry.expect("directory entry").path();
-            if path.is_dir() {
-                pending.push(path);
-            } else if path.to_string_lossy().ends_with(extension) {
-                let relative = path
-                    .strip_prefix(TESTDATA)
-                    .expect("under the test data root")
-                    .to_string_lossy()
-                    .into_owned();
-                found.push(relative);
-            }
-        }
-    }
-    found.sort();
-    found
-}
-
-fn read(relative: &str) -> Vec<u8> {
-    std::fs::read(testdata(relative)).unwrap_or_else(|error| panic!("{relative}: {error}"))
-}
 
 /// The messages of a file that split cleanly.
 fn messages(relative: &str) -> Vec<Hl7Message> {
