@@ -80,6 +80,13 @@ pub(crate) async fn record_finding(
         }
     };
 
+    sqlx::query(include_str!("cases/touch_case_patient.sql"))
+        .bind(case_id)
+        .bind(finding.patient_id.as_str())
+        .bind(occurred_at)
+        .execute(&mut **transaction)
+        .await?;
+
     let finding_id: i64 = sqlx::query_scalar(include_str!("cases/record_finding.sql"))
         .bind(&finding.rule_id)
         .bind(finding.event_id.as_str())

@@ -47,6 +47,11 @@ pub fn clickhouse_migrations() -> &'static [ClickHouseMigration] {
             name: "0004_ingest_batches.sql",
             sql: include_str!("../clickhouse/0004_ingest_batches.sql"),
         },
+        ClickHouseMigration {
+            version: 5,
+            name: "0005_access_explanations.sql",
+            sql: include_str!("../clickhouse/0005_access_explanations.sql"),
+        },
     ];
     MIGRATIONS
 }

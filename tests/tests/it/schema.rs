@@ -37,6 +37,7 @@ async fn migrations_apply_twice_and_concurrently() {
         "access_by_user",
         "access_by_user_mv",
         "access_events",
+        "access_explanations",
         "ingest_batches",
         "patient_flags",
         "patient_links",
