@@ -34,8 +34,11 @@ CREATE TABLE case_shares (
     reason    text NOT NULL,
     shared_by text NOT NULL,
     shared_at timestamptz NOT NULL DEFAULT now(),
+    -- false until alerts has queued the notifications to the organisation's officers.
+    notified  boolean NOT NULL DEFAULT false,
     PRIMARY KEY (case_id, org_code)
 );
+CREATE INDEX case_shares_to_notify ON case_shares (case_id) WHERE NOT notified;
 CREATE INDEX case_shares_by_org ON case_shares (org_code);
 
 -- The breach log: one entry per case marked as a potential personal data breach. The ICO
