@@ -4,10 +4,13 @@
 
 mod accounts;
 mod api;
+mod breach_api;
 mod error;
 mod evidence;
+mod organisations_api;
 mod pages;
 mod trace;
+mod workflow_api;
 
 pub use accounts::{create_account, AccountRole, Viewer};
 
@@ -39,6 +42,9 @@ pub fn router(pool: sqlx::PgPool, clickhouse: clickhouse::Client) -> Router {
             "/api/v1/patients/{patient_id}/trace",
             get(trace::patient_trace),
         )
+        .merge(workflow_api::routes())
+        .merge(breach_api::routes())
+        .merge(organisations_api::routes())
         .route("/healthz", get(|| async { "ok" }))
         .with_state(AppState { pool, clickhouse })
 }
