@@ -15,9 +15,10 @@ use std::time::Duration;
 
 /// The environment variable of the test-only failpoint.
 pub const FAILPOINT_VARIABLE: &str = "CAREAUDIT_FAILPOINT";
-/// With `CAREAUDIT_FAILPOINT=alerts-hang-after-send`, delivery stops for good right after a
-/// receiver accepted a notification and before it is marked sent, so a test can kill the
-/// process exactly there. Nothing sets it outside the crash tests.
+/// With `CAREAUDIT_FAILPOINT=alerts-hang-after-send` (or `...:email`, `...:webhook` for one
+/// channel), delivery stops for good right after a receiver accepted a notification and before
+/// it is marked sent, so a test can kill the process exactly there. Nothing sets it outside the
+/// crash tests.
 pub const HANG_AFTER_SEND: &str = "alerts-hang-after-send";
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -37,7 +38,8 @@ pub struct Channels {
     default_timeout_ms: u64,
     http: reqwest::Client,
     secrets: HashMap<String, SecretString>,
-    hang_after_send: bool,
+    /// The failpoint: hang after a send on this channel (`Some("")`: on any channel).
+    hang_after_send: Option<String>,
 }
 
 impl Channels {
@@ -46,11 +48,14 @@ impl Channels {
         secrets: &HashMap<String, SecretString>,
         webhook_timeout: Duration,
     ) -> anyhow::Result<Self> {
-        let hang_after_send =
-            std::env::var(FAILPOINT_VARIABLE).is_ok_and(|value| value == HANG_AFTER_SEND);
-        if hang_after_send {
+        let hang_after_send = std::env::var(FAILPOINT_VARIABLE).ok().and_then(|value| {
+            let rest = value.strip_prefix(HANG_AFTER_SEND)?;
+            Some(rest.strip_prefix(':').unwrap_or(rest).to_owned())
+        });
+        if let Some(channel) = &hang_after_send {
             tracing::warn!(
-                "failpoint {HANG_AFTER_SEND} is set: delivery will stop after the first send"
+                channel,
+                "failpoint {HANG_AFTER_SEND} is set: delivery will stop after a send"
             );
         }
         Ok(Self {
@@ -86,7 +91,11 @@ impl Channels {
                 permanent: true,
             }),
         };
-        if outcome.is_ok() && self.hang_after_send {
+        let hang = self
+            .hang_after_send
+            .as_deref()
+            .is_some_and(|channel| channel.is_empty() || channel == entry.channel);
+        if outcome.is_ok() && hang {
             tracing::warn!(
                 outbox_id = entry.id,
                 "failpoint {HANG_AFTER_SEND}: accepted by the receiver, not marked sent"

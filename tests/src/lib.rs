@@ -3,6 +3,7 @@
 //! ports, all real. The servers are the throwaway ones of `scripts/services`; when one is not
 //! running the test fails loudly with the command to start it.
 
+mod case_helpers;
 mod pki;
 mod privacy;
 mod processes;
