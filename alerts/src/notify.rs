@@ -121,6 +121,10 @@ async fn source_nodes(
             .bind(case_id)
             .fetch_all(&mut **transaction)
             .await?;
+    if events.is_empty() {
+        // ClickHouse 18.16 cannot type an empty array literal in `has`.
+        return Ok(Vec::new());
+    }
     let (event_ids, patient_ids): (Vec<String>, Vec<String>) = events.into_iter().unzip();
     let nodes = clickhouse
         .query(include_str!("notify/case_source_nodes.sql"))

@@ -6,6 +6,7 @@ mod bad_input;
 mod care_csv;
 mod care_fhir;
 mod care_hl7;
+mod case_merge_share;
 mod case_workflow;
 mod dashboards_access;
 mod end_to_end;
