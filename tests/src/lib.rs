@@ -12,7 +12,9 @@ mod webhook_receiver;
 
 pub use pki::{TestPki, TRUSTED_NODE};
 pub use privacy::{ForbiddenTerms, PrivacyGuard};
-pub use processes::{careaudit_binary, free_port, CollectorProcess, PrivateClickHouse};
+pub use processes::{
+    careaudit_binary, free_port, AlertsProcess, CollectorProcess, PrivateClickHouse,
+};
 pub use smtp_sink::{SinkOptions, SmtpSink};
 pub use webhook_receiver::{Received, WebhookReceiver};
 

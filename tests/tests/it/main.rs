@@ -12,5 +12,6 @@ mod dashboards_access;
 mod end_to_end;
 mod fault_tolerance;
 mod fhir_bulk;
+mod notification_crash;
 mod schema;
 mod syslog_feeds;
