@@ -68,7 +68,9 @@ if args.tls != "none":
     else:
         options.update(ssl_context=context)
 if args.auth:
-    options.update(authenticator=authenticator, auth_required=True, auth_require_tls=args.tls != "none")
+    # aiosmtpd only counts STARTTLS as TLS for AUTH; an implicit-TLS session is encrypted from
+    # the first byte, so AUTH may be offered there too.
+    options.update(authenticator=authenticator, auth_required=True, auth_require_tls=args.tls == "starttls")
 
 controller = Controller(Handler(), hostname="127.0.0.1", port=args.port, **options)
 controller.start()

@@ -13,5 +13,6 @@ mod end_to_end;
 mod fault_tolerance;
 mod fhir_bulk;
 mod notification_crash;
+mod notification_delivery;
 mod schema;
 mod syslog_feeds;
