@@ -138,7 +138,7 @@ impl Notice {
             NoticeKind::Escalation => {
                 let waited = self.waited_minutes.unwrap_or(0);
                 body.push_str(&format!(
-                    "This {severity} case has not been picked up: it has been new and unassigned for {} h {} min.\n\n",
+                    "This {severity} case has not been picked up:\nit has been new and unassigned for {} h {} min.\n\n",
                     waited / 60,
                     waited % 60
                 ));
@@ -205,7 +205,7 @@ impl Notice {
                 }
                 return (
                     "Your access to a shared care record was reviewed".to_owned(),
-                    body,
+                    wrapped(&body),
                 );
             }
         };
@@ -232,7 +232,7 @@ impl Notice {
             body.push_str(&format!("{label}: {link}\n\n"));
         }
         body.push_str("This message deliberately contains no patient or record details.\nSign in to careaudit to see the evidence.\n");
-        (subject, body)
+        (subject, wrapped(&body))
     }
 
     /// The webhook body: the same facts as JSON, with the delivery id receivers deduplicate on.
@@ -253,10 +253,10 @@ fn push_lines(body: &mut String, title: &str, lines: &[CaseLine]) {
     for line in lines {
         let due = line
             .deadline
-            .map(|d| d.format("  due %Y-%m-%d %H:%M UTC").to_string())
+            .map(|d| d.format("  report due %Y-%m-%d %H:%M UTC").to_string())
             .unwrap_or_default();
         body.push_str(&format!(
-            "  {}  {:<8}  {:<13}  {}{due}\n",
+            "  {}  {:<8}  {}{due}\n    {}\n",
             line.reference,
             line.severity.as_str(),
             line.state,
@@ -264,6 +264,41 @@ fn push_lines(body: &mut String, title: &str, lines: &[CaseLine]) {
         ));
     }
     body.push('\n');
+}
+
+/// Email lines are kept to 76 characters (words move to the next line, indented like the line
+/// they came from), so mail systems send the text as written rather than re-encoded.
+const LINE_LIMIT: usize = 76;
+
+fn wrapped(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    for line in text.lines() {
+        if line.chars().count() <= LINE_LIMIT {
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        }
+        let indent: String = line.chars().take_while(|c| *c == ' ').collect();
+        let mut current = String::new();
+        for word in line.split(' ').filter(|word| !word.is_empty()) {
+            if !current.is_empty()
+                && current.chars().count() + 1 + word.chars().count() > LINE_LIMIT
+            {
+                out.push_str(&current);
+                out.push('\n');
+                current.clear();
+            }
+            if current.is_empty() {
+                current.push_str(&indent);
+            } else {
+                current.push(' ');
+            }
+            current.push_str(word);
+        }
+        out.push_str(&current);
+        out.push('\n');
+    }
+    out
 }
 
 fn capitalised(word: &str) -> String {
@@ -369,6 +404,29 @@ mod tests {
                 assert!(body.contains("deliberately contains no patient"), "{body}");
             }
         }
+    }
+
+    #[test]
+    fn long_lines_wrap_at_words_and_keep_their_indent() {
+        let text = format!(
+            "{}\n  {}\nshort\n\n",
+            "word ".repeat(30).trim(),
+            "x".repeat(90)
+        );
+        let out = wrapped(&text);
+        assert!(
+            out.lines()
+                .all(|line| line.len() <= LINE_LIMIT || !line.trim().contains(' ')),
+            "{out}"
+        );
+        assert!(
+            out.contains(&format!("\n  {}\nshort\n\n", "x".repeat(90))),
+            "a long word stays whole: {out}"
+        );
+        assert_eq!(
+            out.split_whitespace().count(),
+            text.split_whitespace().count()
+        );
     }
 
     #[test]

@@ -21,6 +21,14 @@ pub struct ForbiddenTerms {
 impl ForbiddenTerms {
     /// The first term `message` carries, if any.
     pub fn find_in(&self, message: &str) -> Option<String> {
+        // Undo quoted-printable soft line breaks and header folding, which could otherwise split
+        // an identifier in the raw message.
+        let unfolded = message
+            .replace("=\r\n", "")
+            .replace("=\n", "")
+            .replace("\r\n ", " ")
+            .replace("\n ", " ");
+        let message = unfolded.as_str();
         if let Some(identifier) = self
             .identifiers
             .iter()
@@ -143,6 +151,7 @@ mod tests {
             ("Dear OKAFOR,", Some("Okafor")),
             ("Annual report, planning", None),
             ("seen by Ann today", Some("Ann")),
+            ("quoted-printable 99900=\r\n01232 split", Some("9990001232")),
         ];
         for (message, expected) in cases {
             assert_eq!(terms.find_in(message).as_deref(), expected, "{message}");

@@ -14,5 +14,6 @@ mod fault_tolerance;
 mod fhir_bulk;
 mod notification_crash;
 mod notification_delivery;
+mod notification_schedules;
 mod schema;
 mod syslog_feeds;

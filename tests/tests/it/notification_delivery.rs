@@ -90,7 +90,11 @@ async fn email_goes_over_starttls_and_implicit_tls_with_authentication() {
             .fetch_all(&app.pool)
             .await
             .expect("errors");
-    assert_eq!((report.sent, report.retried), (2, 1), "{report:?} {errors:?}");
+    assert_eq!(
+        (report.sent, report.retried),
+        (2, 1),
+        "{report:?} {errors:?}"
+    );
 
     let via_relay = relay.messages();
     assert_eq!(via_relay.len(), 1);
