@@ -112,7 +112,10 @@ pub async fn load_directory_csv(
         };
         match outcome {
             Ok(()) => report.accepted += 1,
-            Err(AlertsError::Database(error)) => return Err(AlertsError::Database(error)),
+            // Storage failures and a missing permission concern the whole file, not a line.
+            Err(error @ (AlertsError::Database(_) | AlertsError::Forbidden(_))) => {
+                return Err(error)
+            }
             Err(error) => {
                 report.rejected += 1;
                 report.errors.push(LineError {
