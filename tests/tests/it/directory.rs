@@ -105,10 +105,7 @@ async fn organisations_and_officers_load_from_csv_line_by_line() {
         .filter_map(|o| o["email"].as_str())
         .collect();
     // The organisation's contact address is where staff write to; officers are listed apart.
-    assert_eq!(
-        emails,
-        ["amira.okafor@riverside.example"]
-    );
+    assert_eq!(emails, ["amira.okafor@riverside.example"]);
     assert_eq!(officers[0]["digest"], "daily");
     let (_, elsewhere) = app
         .api_get("/api/v1/organisations/G00001/officers", "officer-a")

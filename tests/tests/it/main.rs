@@ -15,6 +15,7 @@ mod fault_tolerance;
 mod fhir_bulk;
 mod notification_crash;
 mod notification_delivery;
+mod notification_privacy;
 mod notification_schedules;
 mod schema;
 mod syslog_feeds;
