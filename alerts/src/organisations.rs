@@ -30,7 +30,18 @@ pub async fn upsert_organisation(
         user_warnings: false,
         user_warning_holdout_percent: 0,
     };
-    put_organisation(pool, &Actor::system("careaudit"), &record).await?;
+    record.validate()?;
+    // Only the name and the address: settings made since through the API stay as they are.
+    sqlx::query(
+        "INSERT INTO organisations (ods_code, name, privacy_officer_email) VALUES ($1, $2, $3)
+         ON CONFLICT (ods_code) DO UPDATE
+         SET name = EXCLUDED.name, privacy_officer_email = EXCLUDED.privacy_officer_email, updated_at = now()",
+    )
+    .bind(record.ods_code.trim())
+    .bind(record.name.trim())
+    .bind(record.contact_email.as_deref().map(str::trim).filter(|e| !e.is_empty()))
+    .execute(pool)
+    .await?;
     if let Some(email) = organisation
         .privacy_officer_email
         .as_deref()
@@ -40,7 +51,7 @@ pub async fn upsert_organisation(
             "INSERT INTO privacy_officers (org_code, email, display_name) VALUES ($1, $2, 'Privacy officer')
              ON CONFLICT (org_code, email) DO UPDATE SET active = true, updated_at = now()",
         )
-        .bind(&organisation.ods_code)
+        .bind(organisation.ods_code.trim())
         .bind(email.trim())
         .execute(pool)
         .await?;
