@@ -8,7 +8,7 @@
 use crate::actor::Actor;
 use crate::case_api::Scope;
 use crate::error::AlertsError;
-use crate::workflow::{lock_case, record_change, Changed, Need};
+use crate::workflow::{finish_change, lock_case, Changed, Need};
 use chrono::{DateTime, Duration, Utc};
 use domain::CaseState;
 use serde::{Deserialize, Serialize};
@@ -119,19 +119,7 @@ pub async fn mark_potential_breach(
     })?;
     let detail =
         serde_json::json!({ "aware_at": aware_at, "deadline_at": deadline, "facts": facts });
-    let version = record_change(
-        &mut transaction,
-        case.id,
-        &actor.username,
-        "marked_potential_breach",
-        detail,
-    )
-    .await?;
-    transaction.commit().await?;
-    Ok(Changed {
-        reference: case.reference,
-        version,
-    })
+    finish_change(transaction, &case, actor, "marked_potential_breach", detail).await
 }
 
 /// Fills in or corrects the facts of a breach log entry.
@@ -173,19 +161,7 @@ pub async fn update_breach(
         )));
     }
     let detail = serde_json::json!({ "facts": facts });
-    let version = record_change(
-        &mut transaction,
-        case.id,
-        &actor.username,
-        "breach_updated",
-        detail,
-    )
-    .await?;
-    transaction.commit().await?;
-    Ok(Changed {
-        reference: case.reference,
-        version,
-    })
+    finish_change(transaction, &case, actor, "breach_updated", detail).await
 }
 
 /// Records whether the breach was reported to the ICO, and the reference or the reason.
@@ -246,19 +222,7 @@ pub async fn decide_breach(
         )));
     }
     let detail = serde_json::to_value(decision).unwrap_or_default();
-    let version = record_change(
-        &mut transaction,
-        case.id,
-        &actor.username,
-        "breach_decided",
-        detail,
-    )
-    .await?;
-    transaction.commit().await?;
-    Ok(Changed {
-        reference: case.reference,
-        version,
-    })
+    finish_change(transaction, &case, actor, "breach_decided", detail).await
 }
 
 fn check_facts(facts: &BreachFacts) -> Result<(), AlertsError> {

@@ -81,14 +81,7 @@ pub async fn put_organisation_smtp(
     .bind(&smtp.ca_certificate_pem)
     .execute(pool)
     .await;
-    match result {
-        Err(sqlx::Error::Database(error)) if error.is_foreign_key_violation() => {
-            Err(AlertsError::invalid(format!(
-                "no organisation {org_code:?} is registered in careaudit"
-            )))
-        }
-        other => other.map(|_| ()).map_err(AlertsError::from),
-    }
+    AlertsError::unknown_organisation(result, org_code).map(|_| ())
 }
 
 /// Back to the deployment's relay.

@@ -40,6 +40,22 @@ impl AlertsError {
         Self::Invalid(message.into())
     }
 
+    /// A write that named an organisation careaudit does not know (a foreign-key violation)
+    /// becomes a clear error; other outcomes pass through.
+    pub(crate) fn unknown_organisation<T>(
+        result: Result<T, sqlx::Error>,
+        org_code: &str,
+    ) -> Result<T, Self> {
+        match result {
+            Err(sqlx::Error::Database(error)) if error.is_foreign_key_violation() => {
+                Err(Self::invalid(format!(
+                    "no organisation {org_code:?} is registered in careaudit"
+                )))
+            }
+            other => other.map_err(Self::from),
+        }
+    }
+
     /// The version the case is at now, for a conflict (the API puts it in the body).
     pub fn current_version(&self) -> Option<i32> {
         match self {

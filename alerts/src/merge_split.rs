@@ -6,7 +6,7 @@
 
 use crate::actor::Actor;
 use crate::error::AlertsError;
-use crate::workflow::{lock_case, record_change, Changed, LockedCase, Need};
+use crate::workflow::{finish_change, lock_case, record_change, Changed, LockedCase, Need};
 use chrono::{DateTime, Utc};
 use domain::{CaseState, Severity};
 use sqlx::{PgPool, Postgres, Transaction};
@@ -270,14 +270,9 @@ pub async fn split(
     )
     .await?;
     let detail = serde_json::json!({ "split_into": new_reference, "finding_ids": finding_ids, "reason": reason.trim() });
-    let version =
-        record_change(&mut transaction, case.id, &actor.username, "split", detail).await?;
-    transaction.commit().await?;
+    let original = finish_change(transaction, &case, actor, "split", detail).await?;
     Ok(Split {
-        original: Changed {
-            reference: case.reference,
-            version,
-        },
+        original,
         created: Changed {
             reference: new_reference,
             version: 1,

@@ -131,15 +131,7 @@ pub async fn put_officer(
     .bind(officer.active)
     .execute(pool)
     .await;
-    match result {
-        Err(sqlx::Error::Database(error)) if error.is_foreign_key_violation() => {
-            Err(AlertsError::invalid(format!(
-                "no organisation {:?} is registered in careaudit",
-                officer.org_code
-            )))
-        }
-        other => other.map(|_| ()).map_err(AlertsError::from),
-    }
+    AlertsError::unknown_organisation(result, &officer.org_code).map(|_| ())
 }
 
 /// The officers of the organisations the actor may read (optionally of one of them).

@@ -183,15 +183,7 @@ pub async fn put_data_source(
     .bind(source.org_code.trim())
     .execute(pool)
     .await;
-    match result {
-        Err(sqlx::Error::Database(error)) if error.is_foreign_key_violation() => {
-            Err(AlertsError::invalid(format!(
-                "no organisation {:?} is registered in careaudit",
-                source.org_code
-            )))
-        }
-        other => other.map(|_| ()).map_err(AlertsError::from),
-    }
+    AlertsError::unknown_organisation(result, &source.org_code).map(|_| ())
 }
 
 pub async fn remove_data_source(

@@ -7,7 +7,7 @@
 
 use crate::actor::Actor;
 use crate::error::AlertsError;
-use crate::workflow::{append_timeline, lock_case, record_change, Changed, Need};
+use crate::workflow::{append_timeline, finish_change, lock_case, Changed, Need};
 use sqlx::{PgPool, Postgres, Transaction};
 
 /// Shares case `reference` with organisation `org_code`.
@@ -48,13 +48,7 @@ pub async fn share_case(
     )
     .await?;
     let detail = serde_json::json!({ "organisation": org_code, "reason": reason.trim() });
-    let version =
-        record_change(&mut transaction, case.id, &actor.username, "shared", detail).await?;
-    transaction.commit().await?;
-    Ok(Changed {
-        reference: case.reference,
-        version,
-    })
+    finish_change(transaction, &case, actor, "shared", detail).await
 }
 
 /// Stops sharing case `reference` with `org_code`.
@@ -83,19 +77,7 @@ pub async fn unshare_case(
         )));
     }
     let detail = serde_json::json!({ "organisation": org_code, "reason": reason.trim() });
-    let version = record_change(
-        &mut transaction,
-        case.id,
-        &actor.username,
-        "unshared",
-        detail,
-    )
-    .await?;
-    transaction.commit().await?;
-    Ok(Changed {
-        reference: case.reference,
-        version,
-    })
+    finish_change(transaction, &case, actor, "unshared", detail).await
 }
 
 pub(crate) async fn insert_share(

@@ -126,6 +126,23 @@ pub(crate) async fn record_change(
     Ok(version)
 }
 
+/// Ends a change to one case: bumps its version, appends `action` to its timeline, commits,
+/// and answers the reference with the new version.
+pub(crate) async fn finish_change(
+    mut transaction: Transaction<'_, Postgres>,
+    case: &LockedCase,
+    actor: &Actor,
+    action: &str,
+    detail: serde_json::Value,
+) -> Result<Changed, AlertsError> {
+    let version = record_change(&mut transaction, case.id, &actor.username, action, detail).await?;
+    transaction.commit().await?;
+    Ok(Changed {
+        reference: case.reference.clone(),
+        version,
+    })
+}
+
 /// Appends one entry to a case's timeline without changing the case (notifications queued,
 /// escalations, reminders).
 pub(crate) async fn append_timeline(
@@ -240,12 +257,7 @@ pub async fn transition(
     } else {
         "state_changed"
     };
-    let version = record_change(&mut transaction, case.id, &actor.username, action, detail).await?;
-    transaction.commit().await?;
-    Ok(Changed {
-        reference: case.reference,
-        version,
-    })
+    finish_change(transaction, &case, actor, action, detail).await
 }
 
 /// Corrects the disposition of a closed case (with a reason, kept on the timeline).
@@ -277,19 +289,7 @@ pub async fn set_disposition(
         .await?;
     user_warning::on_closed(&mut transaction, &case, disposition).await?;
     let detail = serde_json::json!({ "from": case.disposition, "to": disposition.as_str(), "reason": reason.trim() });
-    let version = record_change(
-        &mut transaction,
-        case.id,
-        &actor.username,
-        "disposition_changed",
-        detail,
-    )
-    .await?;
-    transaction.commit().await?;
-    Ok(Changed {
-        reference: case.reference,
-        version,
-    })
+    finish_change(transaction, &case, actor, "disposition_changed", detail).await
 }
 
 /// A case in the breach log is closed only once the report decision is made, and "reported to
@@ -348,12 +348,7 @@ pub async fn assign(
     } else {
         "unassigned"
     };
-    let version = record_change(&mut transaction, case.id, &actor.username, action, detail).await?;
-    transaction.commit().await?;
-    Ok(Changed {
-        reference: case.reference,
-        version,
-    })
+    finish_change(transaction, &case, actor, action, detail).await
 }
 
 /// The id of `username`'s account, if it may work `case`.
@@ -410,19 +405,7 @@ pub async fn add_note(
     .fetch_one(&mut *transaction)
     .await?;
     let detail = serde_json::json!({ "note_id": note_id });
-    let version = record_change(
-        &mut transaction,
-        case.id,
-        &actor.username,
-        "note_added",
-        detail,
-    )
-    .await?;
-    transaction.commit().await?;
-    Ok(Changed {
-        reference: case.reference,
-        version,
-    })
+    finish_change(transaction, &case, actor, "note_added", detail).await
 }
 
 #[cfg(test)]
