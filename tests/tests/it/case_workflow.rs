@@ -169,6 +169,43 @@ async fn an_officer_works_a_case_to_a_defensible_outcome() {
         .await;
     assert_eq!(status, 422, "reopening needs a reason");
 
+    // The breach log export: the entry with its decision and reason, for RDM01 only.
+    let export = |user: &'static str| {
+        let request = app
+            .http
+            .get(format!("{}/api/v1/breaches?format=csv", app.dashboards_url))
+            .basic_auth(user, Some(format!("pw-{user}")));
+        async move {
+            request
+                .send()
+                .await
+                .expect("reachable")
+                .text()
+                .await
+                .expect("csv")
+        }
+    };
+    let csv = export("officer-a").await;
+    let mut lines = csv.lines();
+    assert!(
+        lines.next().is_some_and(
+            |header| header.starts_with("case_reference,org_code,aware_at,deadline_at")
+        ),
+        "{csv}"
+    );
+    let entry = lines.next().expect("one entry");
+    assert!(entry.starts_with(&format!("{reference},RDM01,")), "{entry}");
+    assert!(
+        entry.contains(",not_reported,,,") && entry.contains("risk to rights unlikely"),
+        "{entry}"
+    );
+    assert_eq!(lines.next(), None);
+    assert_eq!(
+        export("officer-b").await.lines().count(),
+        1,
+        "another organisation sees only the header"
+    );
+
     // The case as the API shows it, and its timeline with every actor.
     let (status, detail) = app
         .api_get(&format!("/api/v1/cases/{reference}"), "officer-a")
