@@ -4,6 +4,7 @@
 pub mod demo;
 pub mod load;
 pub mod settings;
+pub mod simulate;
 pub mod telemetry;
 
 use anyhow::Context;

@@ -110,7 +110,9 @@ pub enum CareEvent {
     CareTeam(CareTeamFact),
     Encounter(EncounterFact),
     /// The patient died: a Patient update with `deceasedDateTime`.
-    Death { patient: u32 },
+    Death {
+        patient: u32,
+    },
 }
 
 /// A care fact as sent: when, and whether its feed delivers it late (after the views it
@@ -180,6 +182,9 @@ pub struct Schedule {
     days: BTreeMap<i64, Day>,
     clock_start: Millis,
     end: Millis,
+    /// The first day not yet taken: anything scheduled for an earlier day goes to this one
+    /// (it is sent as soon as possible; its own time stays what it was).
+    next: i64,
 }
 
 impl Schedule {
@@ -188,11 +193,12 @@ impl Schedule {
             days: BTreeMap::new(),
             clock_start: clock.start,
             end: clock.start + i64::from(days) * DAY,
+            next: 0,
         }
     }
 
     fn day_of(&self, at: Millis) -> i64 {
-        (at - self.clock_start).div_euclid(DAY)
+        (at - self.clock_start).div_euclid(DAY).max(self.next)
     }
 
     /// Schedules a care fact; facts before the period are sent on its first day (they are the
@@ -201,8 +207,12 @@ impl Schedule {
         if at >= self.end {
             return;
         }
-        let day = self.day_of(at).max(0);
-        self.days.entry(day).or_default().care.push(Scheduled { at, late, event });
+        let day = self.day_of(at);
+        self.days
+            .entry(day)
+            .or_default()
+            .care
+            .push(Scheduled { at, late, event });
     }
 
     /// Schedules a view; views outside the period are dropped.
@@ -216,9 +226,12 @@ impl Schedule {
 
     /// Takes everything scheduled for `day`, sorted by time.
     pub fn take(&mut self, day: i64) -> Day {
+        self.next = self.next.max(day + 1);
         let mut taken = self.days.remove(&day).unwrap_or_default();
         taken.care.sort_by_key(|scheduled| scheduled.at);
-        taken.views.sort_by_key(|view| (view.at, view.staff, view.patient));
+        taken
+            .views
+            .sort_by_key(|view| (view.at, view.staff, view.patient));
         taken
     }
 }
@@ -270,12 +283,36 @@ impl<'a> Care<'a> {
         caseloads::open(self, schedule);
     }
 
+    /// Admits `patient` to a ward of `trust` at `at`, with everything the stay brings.
+    pub fn admit(
+        &mut self,
+        rng: &mut ChaCha8Rng,
+        patient: u32,
+        trust: u32,
+        at: Millis,
+        schedule: &mut Schedule,
+    ) {
+        let late = self.late(rng);
+        hospital::admission(self, rng, patient, trust, at, None, late, schedule);
+    }
+
     /// Starts the episodes of `day`.
     pub fn start_day(&mut self, day: i32, schedule: &mut Schedule) {
         primary::day(self, day, schedule);
         hospital::day(self, day, schedule);
         caseloads::day(self, day, schedule);
     }
+}
+
+/// A time inside `staff`'s own shifts within `[from, to)`, while employed.
+pub fn staffing_time(
+    care: &Care<'_>,
+    rng: &mut ChaCha8Rng,
+    staff: u32,
+    from: Millis,
+    to: Millis,
+) -> Option<Millis> {
+    staffing::duty_time(care.region, &care.clock, rng, staff, from, to)
 }
 
 /// A label for a view explained by a fact.

@@ -134,7 +134,7 @@ impl SimConfig {
             gp_practices_per_system: 14,
             acute_trusts_per_system: 1,
             acute_trust_staff: 1_600,
-            patients_per_system: 69_000,
+            patients_per_system: 100_000,
             incidents_per_1000_staff: 2.2,
             incident_overrides: Vec::new(),
             late_care_share: 0.04,
@@ -145,10 +145,11 @@ impl SimConfig {
         match size {
             Size::Demo => Self {
                 days: 7,
-                care_systems: 1,
-                gp_practices_per_system: 4,
-                acute_trust_staff: 160,
-                patients_per_system: 5_000,
+                care_systems: 2,
+                gp_practices_per_system: 3,
+                acute_trust_staff: 100,
+                patients_per_system: 3_000,
+                atna_node_every: 2,
                 incidents_per_1000_staff: 0.0,
                 incident_overrides: IncidentKind::ALL.iter().map(|kind| (*kind, 1)).collect(),
                 ..base
@@ -160,7 +161,7 @@ impl SimConfig {
                 gp_practices_per_system: 60,
                 acute_trusts_per_system: 4,
                 acute_trust_staff: 4_200,
-                patients_per_system: 300_000,
+                patients_per_system: 420_000,
                 incidents_per_1000_staff: 0.3,
                 mean_data_reads: 4.0,
                 atna_node_every: 5,

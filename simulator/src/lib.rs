@@ -10,10 +10,16 @@
 
 pub mod care;
 pub mod config;
+pub mod events;
+pub mod feeds;
+mod generate;
 pub mod ids;
+pub mod incidents;
 pub mod names;
 pub mod region;
 pub mod rng;
+pub mod truth;
 
 pub use config::{IncidentKind, SimConfig, Size};
+pub use generate::{generate, send_order, SimError, Summary};
 pub use region::Region;

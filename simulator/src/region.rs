@@ -163,6 +163,8 @@ pub struct Region {
     pub registered: Vec<Vec<u32>>,
     /// Per care system, its patients (they are numbered system by system).
     pub patient_ranges: Vec<std::ops::Range<u32>>,
+    /// The calendar year the period starts in (ages count against it).
+    pub year: i32,
 }
 
 impl Region {
@@ -177,6 +179,7 @@ impl Region {
             patients: Vec::new(),
             households: Vec::new(),
             patient_ranges: Vec::new(),
+            year: chrono::Datelike::year(&config.start),
         };
         people::populate(&mut region, config);
         orgs::staff_teams(&mut region, config, staffing);
@@ -281,8 +284,8 @@ impl Region {
             .is_none_or(|died| died > day)
     }
 
-    pub fn age(&self, patient: u32, year: i32) -> i32 {
-        year - i32::from(self.patients[patient as usize].birth_year)
+    pub fn age(&self, patient: u32) -> i32 {
+        self.year - i32::from(self.patients[patient as usize].birth_year)
     }
 }
 

@@ -14,9 +14,7 @@ pub fn stream(seed: u64, label: &str, index: u64) -> ChaCha8Rng {
         hash ^= u64::from(byte);
         hash = hash.wrapping_mul(0x0100_0000_01b3);
     }
-    let mixed = seed
-        .wrapping_mul(0x9e37_79b9_7f4a_7c15)
-        .rotate_left(17)
+    let mixed = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(17)
         ^ hash
         ^ index.wrapping_mul(0xd6e8_feb8_6659_fd93);
     ChaCha8Rng::seed_from_u64(mixed)

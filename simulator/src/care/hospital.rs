@@ -9,7 +9,10 @@
 //! partly explains them, as in real hospitals).
 
 use super::staffing::{duty_time, named_member, on_duty, Need};
-use super::{explained, primary::registration, view, Alert, Care, CareEvent, EncounterFact, Label, Referral, Schedule, Visit};
+use super::{
+    explained, primary::registration, view, Alert, Care, CareEvent, EncounterFact, Label, Referral,
+    Schedule, Visit,
+};
 use crate::config::{Millis, DAY, HOUR, MINUTE};
 use crate::region::{OrgKind, TeamKind};
 use crate::rng;
@@ -28,12 +31,19 @@ pub(super) fn day(care: &mut Care<'_>, day: i32, schedule: &mut Schedule) {
     let region = care.region;
     let per_day = |rate: f64, patients: usize| rate / 28.0 * patients as f64;
     for (system, range) in region.patient_ranges.iter().enumerate() {
-        let mut rng = rng::stream(care.config.seed, "hospital", (day as u64) << 8 | system as u64);
+        let mut rng = rng::stream(
+            care.config.seed,
+            "hospital",
+            (day as u64) << 8 | system as u64,
+        );
         let trusts = region.orgs_of(system as u32, OrgKind::AcuteTrust);
         let population = range.len();
         let patients = |rng: &mut ChaCha8Rng, rate: f64| {
             let count = rng::poisson(rng, per_day(rate, population));
-            (0..count).map(|_| range.start + rng.gen_range(0..population as u32)).filter(|patient| region.alive(*patient, day)).collect::<Vec<_>>()
+            (0..count)
+                .map(|_| range.start + rng.gen_range(0..population as u32))
+                .filter(|patient| region.alive(*patient, day))
+                .collect::<Vec<_>>()
         };
         for patient in patients(&mut rng, ED_ATTENDANCES) {
             let trust = trusts[rng.gen_range(0..trusts.len())];
@@ -60,32 +70,93 @@ pub(super) fn day(care: &mut Care<'_>, day: i32, schedule: &mut Schedule) {
 }
 
 /// A crew on scene; the view is explained when the service's patient care record is sent.
-fn ambulance(care: &mut Care<'_>, rng: &mut ChaCha8Rng, patient: u32, system: u32, at: Millis, late: bool, schedule: &mut Schedule) {
+fn ambulance(
+    care: &mut Care<'_>,
+    rng: &mut ChaCha8Rng,
+    patient: u32,
+    system: u32,
+    at: Millis,
+    late: bool,
+    schedule: &mut Schedule,
+) {
     let region = care.region;
-    let Some(service) = region.orgs.iter().position(|org| org.kind == OrgKind::Ambulance) else {
+    let Some(service) = region
+        .orgs
+        .iter()
+        .position(|org| org.kind == OrgKind::Ambulance)
+    else {
         return;
     };
     let crews = &region.orgs[service].teams;
     let crew = crews[system as usize % crews.len()];
-    let Some((paramedic, seen)) = on_duty(region, &care.clock, rng, crew, at - 30 * MINUTE, at + 30 * MINUTE, Need::Anyone) else {
+    let Some((paramedic, seen)) = on_duty(
+        region,
+        &care.clock,
+        rng,
+        crew,
+        at - 30 * MINUTE,
+        at + 30 * MINUTE,
+        Need::Anyone,
+    ) else {
         return;
     };
     if rng.gen_bool(AMBULANCE_RECORD) {
         let id = care.next_id("pcr");
         let end = seen + rng.gen_range(30..90) * MINUTE;
-        schedule.care(end + rng.gen_range(0..3) * HOUR, late, CareEvent::Encounter(EncounterFact { id: id.clone(), patient, org: service as u32, participants: vec![paramedic], start: seen - 10 * MINUTE, end }));
-        schedule.view(view(seen, paramedic, patient, explained("ambulance_on_scene", "clinician", "user", format!("fhir:Encounter/{id}"), late)));
+        schedule.care(
+            end + rng.gen_range(0..3) * HOUR,
+            late,
+            CareEvent::Encounter(EncounterFact {
+                id: id.clone(),
+                patient,
+                org: service as u32,
+                participants: vec![paramedic],
+                start: seen - 10 * MINUTE,
+                end,
+            }),
+        );
+        schedule.view(view(
+            seen,
+            paramedic,
+            patient,
+            explained(
+                "ambulance_on_scene",
+                "clinician",
+                "user",
+                format!("fhir:Encounter/{id}"),
+                late,
+            ),
+        ));
     } else {
-        schedule.view(view(seen, paramedic, patient, Label::Unexplained { context: "ambulance_without_record" }));
+        schedule.view(view(
+            seen,
+            paramedic,
+            patient,
+            Label::Unexplained {
+                context: "ambulance_without_record",
+            },
+        ));
     }
 }
 
 #[allow(clippy::too_many_arguments)]
-fn attendance(care: &mut Care<'_>, rng: &mut ChaCha8Rng, day: i32, patient: u32, trust: u32, system: u32, schedule: &mut Schedule) {
+fn attendance(
+    care: &mut Care<'_>,
+    rng: &mut ChaCha8Rng,
+    day: i32,
+    patient: u32,
+    trust: u32,
+    system: u32,
+    schedule: &mut Schedule,
+) {
     let region = care.region;
     let clock = care.clock;
     // More arrivals by day than by night.
-    let hour = if rng.gen_bool(0.75) { rng.gen_range(8..22) } else { (rng.gen_range(22..32)) % 24 };
+    let hour = if rng.gen_bool(0.75) {
+        rng.gen_range(8..22)
+    } else {
+        (rng.gen_range(22..32)) % 24
+    };
     let arrival = clock.day_start(day) + hour * HOUR + rng.gen_range(0..60) * MINUTE;
     let late = care.late(rng);
     if rng.gen_bool(0.35) {
@@ -95,39 +166,130 @@ fn attendance(care: &mut Care<'_>, rng: &mut ChaCha8Rng, day: i32, patient: u32,
     let Some(&ed) = region.teams_of(trust, TeamKind::Emergency).first() else {
         return;
     };
-    let Some((doctor, assessed)) = on_duty(region, &clock, rng, ed, arrival + 15 * MINUTE, arrival + 3 * HOUR, Need::Doctor)
-        .or_else(|| on_duty(region, &clock, rng, ed, arrival, arrival + 4 * HOUR, Need::Clinician))
-    else {
+    let Some((doctor, assessed)) = on_duty(
+        region,
+        &clock,
+        rng,
+        ed,
+        arrival + 15 * MINUTE,
+        arrival + 3 * HOUR,
+        Need::Doctor,
+    )
+    .or_else(|| {
+        on_duty(
+            region,
+            &clock,
+            rng,
+            ed,
+            arrival,
+            arrival + 4 * HOUR,
+            Need::Clinician,
+        )
+    }) else {
         return;
     };
     let visit = care.next_id("V");
     let org_code = &region.orgs[trust as usize].code;
     let source = format!("hl7:{org_code}:{visit}");
     let departure = arrival + rng.gen_range(2 * 60..6 * 60) * MINUTE;
-    let base = Visit { trigger: "A04", org: trust, visit: visit.clone(), patient, class: 'E', ward: ed, prior_ward: None, attending: doctor, admitting: None, admitted: arrival, discharged: None, at: arrival };
+    let base = Visit {
+        trigger: "A04",
+        org: trust,
+        visit: visit.clone(),
+        patient,
+        class: 'E',
+        ward: ed,
+        prior_ward: None,
+        attending: doctor,
+        admitting: None,
+        admitted: arrival,
+        discharged: None,
+        at: arrival,
+    };
     schedule.care(arrival, late, CareEvent::Visit(base.clone()));
-    schedule.care(departure, late, CareEvent::Visit(Visit { trigger: "A03", discharged: Some(departure), at: departure, ..base }));
-    if let Some((nurse, at)) = on_duty(region, &clock, rng, ed, arrival, arrival + 30 * MINUTE, Need::Nurse) {
-        schedule.view(view(at, nurse, patient, explained("ed_triage", "encounter", "team", source.clone(), late)));
+    schedule.care(
+        departure,
+        late,
+        CareEvent::Visit(Visit {
+            trigger: "A03",
+            discharged: Some(departure),
+            at: departure,
+            ..base
+        }),
+    );
+    if let Some((nurse, at)) = on_duty(
+        region,
+        &clock,
+        rng,
+        ed,
+        arrival,
+        arrival + 30 * MINUTE,
+        Need::Nurse,
+    ) {
+        schedule.view(view(
+            at,
+            nurse,
+            patient,
+            explained("ed_triage", "encounter", "team", source.clone(), late),
+        ));
     }
-    let mut assessment = view(assessed, doctor, patient, explained("ed_assessment", "clinician", "user", source.clone(), late));
+    let mut assessment = view(
+        assessed,
+        doctor,
+        patient,
+        explained("ed_assessment", "clinician", "user", source.clone(), late),
+    );
     if rng.gen_bool(0.015) {
-        assessment.alert = Some(Alert { kind: "emergency-access", reason: "patient unresponsive on arrival, no history available".to_owned() });
+        assessment.alert = Some(Alert {
+            kind: "emergency-access",
+            reason: "patient unresponsive on arrival, no history available".to_owned(),
+        });
     }
     schedule.view(assessment);
     if rng.gen_bool(0.5) {
-        if let Some((other, at)) = on_duty(region, &clock, rng, ed, assessed, departure, Need::Clinician) {
-            schedule.view(view(at, other, patient, explained("ed_review", "encounter", "team", source.clone(), late)));
+        if let Some((other, at)) = on_duty(
+            region,
+            &clock,
+            rng,
+            ed,
+            assessed,
+            departure,
+            Need::Clinician,
+        ) {
+            schedule.view(view(
+                at,
+                other,
+                patient,
+                explained("ed_review", "encounter", "team", source.clone(), late),
+            ));
         }
     }
-    let elderly = region.age(patient, care.year) >= 65;
+    let elderly = region.age(patient) >= 65;
     if rng.gen_bool(if elderly { 0.45 } else { 0.25 }) {
-        admission(care, rng, patient, trust, departure, Some(doctor), late, schedule);
+        admission(
+            care,
+            rng,
+            patient,
+            trust,
+            departure,
+            Some(doctor),
+            late,
+            schedule,
+        );
     }
 }
 
 #[allow(clippy::too_many_arguments)]
-fn admission(care: &mut Care<'_>, rng: &mut ChaCha8Rng, patient: u32, trust: u32, admitted: Millis, admitting: Option<u32>, late: bool, schedule: &mut Schedule) {
+pub(super) fn admission(
+    care: &mut Care<'_>,
+    rng: &mut ChaCha8Rng,
+    patient: u32,
+    trust: u32,
+    admitted: Millis,
+    admitting: Option<u32>,
+    late: bool,
+    schedule: &mut Schedule,
+) {
     let region = care.region;
     let clock = care.clock;
     let day = clock.day_of(admitted);
@@ -136,17 +298,35 @@ fn admission(care: &mut Care<'_>, rng: &mut ChaCha8Rng, patient: u32, trust: u32
         return;
     };
     let first_ward = match admitting {
-        Some(_) => region.teams_of(trust, TeamKind::AssessmentUnit).first().copied().unwrap_or(ward),
+        Some(_) => region
+            .teams_of(trust, TeamKind::AssessmentUnit)
+            .first()
+            .copied()
+            .unwrap_or(ward),
         None => ward,
     };
     let Some(consultant) = named_member(region, rng, first_ward, day, Need::Senior) else {
         return;
     };
     let stay_days = 1 + rng.gen_range(0..3) + i64::from(rng::poisson(rng, 2.5)).min(18);
-    let discharged = clock.day_start(clock.day_of(admitted + stay_days * DAY)) + rng.gen_range(10..17) * HOUR;
+    let discharged =
+        clock.day_start(clock.day_of(admitted + stay_days * DAY)) + rng.gen_range(10..17) * HOUR;
     let visit = care.next_id("V");
     let source = format!("hl7:{}:{visit}", region.orgs[trust as usize].code);
-    let admit = Visit { trigger: "A01", org: trust, visit: visit.clone(), patient, class: 'I', ward: first_ward, prior_ward: None, attending: consultant, admitting, admitted, discharged: None, at: admitted };
+    let admit = Visit {
+        trigger: "A01",
+        org: trust,
+        visit: visit.clone(),
+        patient,
+        class: 'I',
+        ward: first_ward,
+        prior_ward: None,
+        attending: consultant,
+        admitting,
+        admitted,
+        discharged: None,
+        at: admitted,
+    };
     schedule.care(admitted, late, CareEvent::Visit(admit.clone()));
     // Segments of the stay: (ward, consultant, from, to).
     let mut segments = vec![(first_ward, consultant, admitted, discharged)];
@@ -154,26 +334,92 @@ fn admission(care: &mut Care<'_>, rng: &mut ChaCha8Rng, patient: u32, trust: u32
     if first_ward != ward {
         let moved = admitted + rng.gen_range(12..36) * HOUR;
         if moved < discharged {
-            let ward_consultant = named_member(region, rng, ward, day, Need::Senior).unwrap_or(consultant);
-            let transfer = Visit { trigger: "A02", ward, prior_ward: Some(first_ward), attending: ward_consultant, at: moved, ..admit.clone() };
+            let ward_consultant =
+                named_member(region, rng, ward, day, Need::Senior).unwrap_or(consultant);
+            let transfer = Visit {
+                trigger: "A02",
+                ward,
+                prior_ward: Some(first_ward),
+                attending: ward_consultant,
+                at: moved,
+                ..admit.clone()
+            };
             schedule.care(moved, late, CareEvent::Visit(transfer.clone()));
-            segments = vec![(first_ward, consultant, admitted, moved), (ward, ward_consultant, moved, discharged)];
+            segments = vec![
+                (first_ward, consultant, admitted, moved),
+                (ward, ward_consultant, moved, discharged),
+            ];
             last = transfer;
         }
     }
-    schedule.care(discharged, late, CareEvent::Visit(Visit { trigger: "A03", prior_ward: None, discharged: Some(discharged), at: discharged, ..last }));
+    schedule.care(
+        discharged,
+        late,
+        CareEvent::Visit(Visit {
+            trigger: "A03",
+            prior_ward: None,
+            discharged: Some(discharged),
+            at: discharged,
+            ..last
+        }),
+    );
     for (team, attending, from, to) in segments {
-        stay_views(care, rng, patient, trust, team, attending, (from, to), &source, late, schedule);
+        stay_views(
+            care,
+            rng,
+            patient,
+            trust,
+            team,
+            attending,
+            (from, to),
+            &source,
+            late,
+            schedule,
+        );
     }
     let pharmacy = region.teams_of(trust, TeamKind::HospitalPharmacy);
-    if let Some((pharmacist, at)) = pharmacy.first().and_then(|team| on_duty(region, &clock, rng, *team, admitted, (admitted + 2 * DAY).min(discharged), Need::Anyone)) {
-        schedule.view(view(at, pharmacist, patient, explained("pharmacist", "encounter", "organisation", source.clone(), late)));
+    if let Some((pharmacist, at)) = pharmacy.first().and_then(|team| {
+        on_duty(
+            region,
+            &clock,
+            rng,
+            *team,
+            admitted,
+            (admitted + 2 * DAY).min(discharged),
+            Need::Anyone,
+        )
+    }) {
+        schedule.view(view(
+            at,
+            pharmacist,
+            patient,
+            explained(
+                "pharmacist",
+                "encounter",
+                "organisation",
+                source.clone(),
+                late,
+            ),
+        ));
     }
-    after_discharge(care, rng, patient, trust, consultant, discharged, &source, late, schedule);
+    after_discharge(
+        care, rng, patient, trust, consultant, discharged, &source, late, schedule,
+    );
 }
 
 #[allow(clippy::too_many_arguments)]
-fn stay_views(care: &mut Care<'_>, rng: &mut ChaCha8Rng, patient: u32, trust: u32, team: u32, attending: u32, (from, to): (Millis, Millis), source: &str, late: bool, schedule: &mut Schedule) {
+fn stay_views(
+    care: &mut Care<'_>,
+    rng: &mut ChaCha8Rng,
+    patient: u32,
+    trust: u32,
+    team: u32,
+    attending: u32,
+    (from, to): (Millis, Millis),
+    source: &str,
+    late: bool,
+    schedule: &mut Schedule,
+) {
     let region = care.region;
     let clock = care.clock;
     let wards = region.teams_of(trust, TeamKind::Ward);
@@ -182,21 +428,53 @@ fn stay_views(care: &mut Care<'_>, rng: &mut ChaCha8Rng, patient: u32, trust: u3
         let end = (clock.day_start(day) + DAY).min(to);
         if rng.gen_bool(0.8) {
             if let Some(at) = duty_time(region, &clock, rng, attending, start, end) {
-                schedule.view(view(at, attending, patient, explained("ward_round", "clinician", "user", source.to_owned(), late)));
+                schedule.view(view(
+                    at,
+                    attending,
+                    patient,
+                    explained("ward_round", "clinician", "user", source.to_owned(), late),
+                ));
             }
         }
-        for (need, context, mean) in [(Need::Doctor, "ward_care", 1.2), (Need::Nurse, "nursing", 1.0)] {
+        for (need, context, mean) in [
+            (Need::Doctor, "ward_care", 1.2),
+            (Need::Nurse, "nursing", 1.0),
+        ] {
             for _ in 0..rng::poisson(rng, mean) {
                 if let Some((staff, at)) = on_duty(region, &clock, rng, team, start, end, need) {
-                    schedule.view(view(at, staff, patient, explained(context, "encounter", "team", source.to_owned(), late)));
+                    schedule.view(view(
+                        at,
+                        staff,
+                        patient,
+                        explained(context, "encounter", "team", source.to_owned(), late),
+                    ));
                 }
             }
         }
         if rng.gen_bool(0.15) {
             if let Some(&other) = rng::pick(rng, &wards).filter(|other| **other != team) {
                 let night = clock.day_start(day) + 20 * HOUR;
-                if let Some((doctor, at)) = on_duty(region, &clock, rng, other, night.max(from), (night + 11 * HOUR).min(to), Need::Doctor) {
-                    schedule.view(view(at, doctor, patient, explained("handover", "encounter", "organisation", source.to_owned(), late)));
+                if let Some((doctor, at)) = on_duty(
+                    region,
+                    &clock,
+                    rng,
+                    other,
+                    night.max(from),
+                    (night + 11 * HOUR).min(to),
+                    Need::Doctor,
+                ) {
+                    schedule.view(view(
+                        at,
+                        doctor,
+                        patient,
+                        explained(
+                            "handover",
+                            "encounter",
+                            "organisation",
+                            source.to_owned(),
+                            late,
+                        ),
+                    ));
                 }
             }
         }
@@ -204,23 +482,77 @@ fn stay_views(care: &mut Care<'_>, rng: &mut ChaCha8Rng, patient: u32, trust: u3
 }
 
 #[allow(clippy::too_many_arguments)]
-fn after_discharge(care: &mut Care<'_>, rng: &mut ChaCha8Rng, patient: u32, trust: u32, consultant: u32, discharged: Millis, source: &str, late: bool, schedule: &mut Schedule) {
+fn after_discharge(
+    care: &mut Care<'_>,
+    rng: &mut ChaCha8Rng,
+    patient: u32,
+    trust: u32,
+    consultant: u32,
+    discharged: Millis,
+    source: &str,
+    late: bool,
+    schedule: &mut Schedule,
+) {
     let region = care.region;
     let clock = care.clock;
     let system = region.orgs[trust as usize].system;
     if let Some(&secretaries) = region.teams_of(trust, TeamKind::Secretaries).first() {
-        if let Some((secretary, at)) = on_duty(region, &clock, rng, secretaries, discharged, discharged + 4 * DAY, Need::Anyone) {
-            schedule.view(view(at, secretary, patient, explained("discharge_summary", "encounter", "organisation", source.to_owned(), late)));
+        if let Some((secretary, at)) = on_duty(
+            region,
+            &clock,
+            rng,
+            secretaries,
+            discharged,
+            discharged + 4 * DAY,
+            Need::Anyone,
+        ) {
+            schedule.view(view(
+                at,
+                secretary,
+                patient,
+                explained(
+                    "discharge_summary",
+                    "encounter",
+                    "organisation",
+                    source.to_owned(),
+                    late,
+                ),
+            ));
         }
     }
     let practice_team = region.orgs[region.patients[patient as usize].gp as usize].teams[0];
-    if let Some((gp, at)) = on_duty(region, &clock, rng, practice_team, discharged + DAY, discharged + 8 * DAY, Need::Clinician) {
-        schedule.view(view(at, gp, patient, registration(care, patient, "discharge_follow_up")));
+    if let Some((gp, at)) = on_duty(
+        region,
+        &clock,
+        rng,
+        practice_team,
+        discharged + DAY,
+        discharged + 8 * DAY,
+        Need::Clinician,
+    ) {
+        schedule.view(view(
+            at,
+            gp,
+            patient,
+            registration(care, patient, "discharge_follow_up"),
+        ));
     }
-    let elderly = region.age(patient, care.year) >= 75;
+    let elderly = region.age(patient) >= 75;
     let referrals: [(OrgKind, TeamKind, f64, &'static str, u32); 2] = [
-        (OrgKind::CommunityTrust, TeamKind::DistrictNursing, if elderly { 0.25 } else { 0.04 }, "community_visit", 4),
-        (OrgKind::SocialCare, TeamKind::SocialWork, if elderly { 0.1 } else { 0.01 }, "social_care_assessment", 2),
+        (
+            OrgKind::CommunityTrust,
+            TeamKind::DistrictNursing,
+            if elderly { 0.25 } else { 0.04 },
+            "community_visit",
+            4,
+        ),
+        (
+            OrgKind::SocialCare,
+            TeamKind::SocialWork,
+            if elderly { 0.1 } else { 0.01 },
+            "social_care_assessment",
+            2,
+        ),
     ];
     for (org_kind, team_kind, chance, context, visits) in referrals {
         if !rng.gen_bool(chance) {
@@ -234,11 +566,42 @@ fn after_discharge(care: &mut Care<'_>, rng: &mut ChaCha8Rng, patient: u32, trus
         };
         let id = care.next_id("ref");
         let authored = discharged - rng.gen_range(1..6) * HOUR;
-        schedule.care(authored, late, CareEvent::Referral(Referral { id: id.clone(), patient, requester: consultant, performer_org: org, performer_team: Some(team), authored, end: Some(discharged + 42 * DAY) }));
+        schedule.care(
+            authored,
+            late,
+            CareEvent::Referral(Referral {
+                id: id.clone(),
+                patient,
+                requester: consultant,
+                performer_org: org,
+                performer_team: Some(team),
+                authored,
+                end: Some(discharged + 42 * DAY),
+            }),
+        );
         for visit in 0..rng.gen_range(1..=visits) {
             let from = discharged + i64::from(visit) * 3 * DAY;
-            if let Some((staff, at)) = on_duty(region, &clock, rng, team, from, from + 4 * DAY, Need::Clinician) {
-                schedule.view(view(at, staff, patient, explained(context, "referral", "team", format!("fhir:ServiceRequest/{id}"), late)));
+            if let Some((staff, at)) = on_duty(
+                region,
+                &clock,
+                rng,
+                team,
+                from,
+                from + 4 * DAY,
+                Need::Clinician,
+            ) {
+                schedule.view(view(
+                    at,
+                    staff,
+                    patient,
+                    explained(
+                        context,
+                        "referral",
+                        "team",
+                        format!("fhir:ServiceRequest/{id}"),
+                        late,
+                    ),
+                ));
             }
         }
     }
@@ -248,26 +611,79 @@ fn after_discharge(care: &mut Care<'_>, rng: &mut ChaCha8Rng, patient: u32, trus
             return;
         };
         let team = region.orgs[pharmacy as usize].teams[0];
-        let Some((pharmacist, at)) = on_duty(region, &clock, rng, team, discharged + DAY, discharged + 5 * DAY, Need::Anyone) else {
+        let Some((pharmacist, at)) = on_duty(
+            region,
+            &clock,
+            rng,
+            team,
+            discharged + DAY,
+            discharged + 5 * DAY,
+            Need::Anyone,
+        ) else {
             return;
         };
         if rng.gen_bool(0.6) {
             // The Discharge Medicines Service referral names the pharmacy.
             let id = care.next_id("ref");
-            schedule.care(discharged, late, CareEvent::Referral(Referral { id: id.clone(), patient, requester: consultant, performer_org: pharmacy, performer_team: None, authored: discharged, end: Some(discharged + 28 * DAY) }));
-            schedule.view(view(at, pharmacist, patient, explained("medicines_review", "referral", "organisation", format!("fhir:ServiceRequest/{id}"), late)));
+            schedule.care(
+                discharged,
+                late,
+                CareEvent::Referral(Referral {
+                    id: id.clone(),
+                    patient,
+                    requester: consultant,
+                    performer_org: pharmacy,
+                    performer_team: None,
+                    authored: discharged,
+                    end: Some(discharged + 28 * DAY),
+                }),
+            );
+            schedule.view(view(
+                at,
+                pharmacist,
+                patient,
+                explained(
+                    "medicines_review",
+                    "referral",
+                    "organisation",
+                    format!("fhir:ServiceRequest/{id}"),
+                    late,
+                ),
+            ));
         } else {
-            schedule.view(view(at, pharmacist, patient, Label::Unexplained { context: "community_pharmacy" }));
+            schedule.view(view(
+                at,
+                pharmacist,
+                patient,
+                Label::Unexplained {
+                    context: "community_pharmacy",
+                },
+            ));
         }
     }
 }
 
-fn outpatients(care: &mut Care<'_>, rng: &mut ChaCha8Rng, day: i32, patient: u32, trust: u32, schedule: &mut Schedule) {
+fn outpatients(
+    care: &mut Care<'_>,
+    rng: &mut ChaCha8Rng,
+    day: i32,
+    patient: u32,
+    trust: u32,
+    schedule: &mut Schedule,
+) {
     let region = care.region;
     let clock = care.clock;
     let practice_team = region.orgs[region.patients[patient as usize].gp as usize].teams[0];
     let day_start = clock.day_start(day);
-    let Some((gp, authored)) = on_duty(region, &clock, rng, practice_team, day_start + 8 * HOUR, day_start + 18 * HOUR, Need::Senior) else {
+    let Some((gp, authored)) = on_duty(
+        region,
+        &clock,
+        rng,
+        practice_team,
+        day_start + 8 * HOUR,
+        day_start + 18 * HOUR,
+        Need::Senior,
+    ) else {
         return;
     };
     let Some(&clinic) = rng::pick(rng, &region.teams_of(trust, TeamKind::Clinic)) else {
@@ -281,30 +697,135 @@ fn outpatients(care: &mut Care<'_>, rng: &mut ChaCha8Rng, day: i32, patient: u32
         return;
     };
     let clinic_day = clock.day_start(start_day);
-    let Some(start) = duty_time(region, &clock, rng, consultant, clinic_day, clinic_day + DAY) else {
+    let Some(start) = duty_time(
+        region,
+        &clock,
+        rng,
+        consultant,
+        clinic_day,
+        clinic_day + DAY,
+    ) else {
         return;
     };
-    schedule.care(authored, late, CareEvent::Referral(Referral { id, patient, requester: gp, performer_org: trust, performer_team: Some(clinic), authored, end: Some(start + 90 * DAY) }));
-    schedule.view(view(authored, gp, patient, registration(care, patient, "referral_letter")));
-    if let Some((triage, at)) = on_duty(region, &clock, rng, clinic, authored + HOUR, authored + 6 * DAY, Need::Clinician) {
-        schedule.view(view(at, triage, patient, explained("referral_triage", "referral", "team", source.clone(), late)));
+    schedule.care(
+        authored,
+        late,
+        CareEvent::Referral(Referral {
+            id,
+            patient,
+            requester: gp,
+            performer_org: trust,
+            performer_team: Some(clinic),
+            authored,
+            end: Some(start + 90 * DAY),
+        }),
+    );
+    schedule.view(view(
+        authored,
+        gp,
+        patient,
+        registration(care, patient, "referral_letter"),
+    ));
+    if let Some((triage, at)) = on_duty(
+        region,
+        &clock,
+        rng,
+        clinic,
+        authored + HOUR,
+        authored + 6 * DAY,
+        Need::Clinician,
+    ) {
+        schedule.view(view(
+            at,
+            triage,
+            patient,
+            explained("referral_triage", "referral", "team", source.clone(), late),
+        ));
     }
     let appointment = care.next_id("appt");
     let start = start - start.rem_euclid(15 * MINUTE);
-    schedule.care(authored + rng.gen_range(1..5) * DAY, late, CareEvent::Appointment(super::Appointment { id: appointment.clone(), patient, practitioner: consultant, team: clinic, start, minutes: 20, status: "booked" }));
+    schedule.care(
+        authored + rng.gen_range(1..5) * DAY,
+        late,
+        CareEvent::Appointment(super::Appointment {
+            id: appointment.clone(),
+            patient,
+            practitioner: consultant,
+            team: clinic,
+            start,
+            minutes: 20,
+            status: "booked",
+        }),
+    );
     let booked = format!("fhir:Appointment/{appointment}");
-    schedule.view(view(start + rng.gen_range(0..15) * MINUTE, consultant, patient, explained("outpatient_clinic", "appointment", "user", booked.clone(), late)));
+    schedule.view(view(
+        start + rng.gen_range(0..15) * MINUTE,
+        consultant,
+        patient,
+        explained(
+            "outpatient_clinic",
+            "appointment",
+            "user",
+            booked.clone(),
+            late,
+        ),
+    ));
     if rng.gen_bool(0.4) {
-        if let Some((nurse, at)) = on_duty(region, &clock, rng, clinic, start - HOUR, start + HOUR, Need::Nurse) {
-            schedule.view(view(at, nurse, patient, explained("outpatient_clinic", "appointment", "team", booked.clone(), late)));
+        if let Some((nurse, at)) = on_duty(
+            region,
+            &clock,
+            rng,
+            clinic,
+            start - HOUR,
+            start + HOUR,
+            Need::Nurse,
+        ) {
+            schedule.view(view(
+                at,
+                nurse,
+                patient,
+                explained(
+                    "outpatient_clinic",
+                    "appointment",
+                    "team",
+                    booked.clone(),
+                    late,
+                ),
+            ));
         }
     }
     if let Some(&secretaries) = region.teams_of(trust, TeamKind::Secretaries).first() {
-        if let Some((secretary, at)) = on_duty(region, &clock, rng, secretaries, start, start + 4 * DAY, Need::Anyone) {
-            schedule.view(view(at, secretary, patient, explained("clinic_letter", "referral", "organisation", source, late)));
+        if let Some((secretary, at)) = on_duty(
+            region,
+            &clock,
+            rng,
+            secretaries,
+            start,
+            start + 4 * DAY,
+            Need::Anyone,
+        ) {
+            schedule.view(view(
+                at,
+                secretary,
+                patient,
+                explained("clinic_letter", "referral", "organisation", source, late),
+            ));
         }
     }
-    if let Some((reader, at)) = on_duty(region, &clock, rng, practice_team, start + 3 * DAY, start + 10 * DAY, Need::Clinician) {
-        schedule.view(view(at, reader, patient, registration(care, patient, "clinic_letter")));
+    if let Some((reader, at)) = on_duty(
+        region,
+        &clock,
+        rng,
+        practice_team,
+        start + 3 * DAY,
+        start + 10 * DAY,
+        Need::Clinician,
+    ) {
+        schedule.view(view(
+            at,
+            reader,
+            patient,
+            registration(care, patient, "clinic_letter"),
+        ));
     }
 }

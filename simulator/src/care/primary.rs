@@ -25,9 +25,14 @@ pub(super) fn day(care: &mut Care<'_>, day: i32, schedule: &mut Schedule) {
     let day_start = clock.day_start(day);
     let per_day = |rate: f64, patients: usize| rate / 28.0 * patients as f64;
     for (system, range) in region.patient_ranges.iter().enumerate() {
-        let mut rng = rng::stream(care.config.seed, "primary", (day as u64) << 8 | system as u64);
+        let mut rng = rng::stream(
+            care.config.seed,
+            "primary",
+            (day as u64) << 8 | system as u64,
+        );
         let population = range.len();
-        let random_patient = |rng: &mut rand_chacha::ChaCha8Rng| range.start + rng.gen_range(0..population as u32);
+        let random_patient =
+            |rng: &mut rand_chacha::ChaCha8Rng| range.start + rng.gen_range(0..population as u32);
 
         if !clock.weekend(day) {
             for _ in 0..rng::poisson(&mut rng, per_day(GP_CONSULTATIONS, population) * 7.0 / 5.0) {
@@ -41,8 +46,21 @@ pub(super) fn day(care: &mut Care<'_>, day: i32, schedule: &mut Schedule) {
                 let practice = region.patients[patient as usize].gp;
                 let team = region.orgs[practice as usize].teams[0];
                 let window = (day_start + 8 * HOUR, day_start + 18 * HOUR);
-                if let Some((staff, at)) = on_duty(region, &clock, &mut rng, team, window.0, window.1, Need::Anyone) {
-                    schedule.view(view(at, staff, patient, registration(care, patient, "gp_admin")));
+                if let Some((staff, at)) = on_duty(
+                    region,
+                    &clock,
+                    &mut rng,
+                    team,
+                    window.0,
+                    window.1,
+                    Need::Anyone,
+                ) {
+                    schedule.view(view(
+                        at,
+                        staff,
+                        patient,
+                        registration(care, patient, "gp_admin"),
+                    ));
                 }
             }
         }
@@ -55,15 +73,32 @@ pub(super) fn day(care: &mut Care<'_>, day: i32, schedule: &mut Schedule) {
         for _ in 0..rng::poisson(&mut rng, per_day(SPECIALIST_ADVICE, population)) {
             let patient = random_patient(&mut rng);
             let other = (system + 1) % region.systems.len();
-            let Some(&trust) = rng::pick(&mut rng, &region.orgs_of(other as u32, OrgKind::AcuteTrust)) else {
+            let Some(&trust) =
+                rng::pick(&mut rng, &region.orgs_of(other as u32, OrgKind::AcuteTrust))
+            else {
                 continue;
             };
             let clinics = region.teams_of(trust, TeamKind::Clinic);
             let Some(&clinic) = rng::pick(&mut rng, &clinics) else {
                 continue;
             };
-            if let Some((staff, at)) = on_duty(region, &clock, &mut rng, clinic, day_start, day_start + DAY, Need::Senior) {
-                schedule.view(view(at, staff, patient, Label::Unexplained { context: "specialist_advice" }));
+            if let Some((staff, at)) = on_duty(
+                region,
+                &clock,
+                &mut rng,
+                clinic,
+                day_start,
+                day_start + DAY,
+                Need::Senior,
+            ) {
+                schedule.view(view(
+                    at,
+                    staff,
+                    patient,
+                    Label::Unexplained {
+                        context: "specialist_advice",
+                    },
+                ));
             }
         }
     }
@@ -77,19 +112,37 @@ pub(super) fn registration(care: &Care<'_>, patient: u32, context: &'static str)
         context,
         "registration",
         "organisation",
-        format!("csv:registration:{}:{}", care.region.nhs_number(patient), practice.code),
+        format!(
+            "csv:registration:{}:{}",
+            care.region.nhs_number(patient),
+            practice.code
+        ),
         false,
     )
 }
 
-fn consultation(care: &mut Care<'_>, rng: &mut rand_chacha::ChaCha8Rng, day: i32, patient: u32, schedule: &mut Schedule) {
+fn consultation(
+    care: &mut Care<'_>,
+    rng: &mut rand_chacha::ChaCha8Rng,
+    day: i32,
+    patient: u32,
+    schedule: &mut Schedule,
+) {
     let region = care.region;
     let clock = care.clock;
     let day_start = clock.day_start(day);
     let practice = region.patients[patient as usize].gp;
     let team = region.orgs[practice as usize].teams[0];
     let senior = rng.gen_bool(0.8);
-    let Some((practitioner, at)) = on_duty(region, &clock, rng, team, day_start + 8 * HOUR + 30 * MINUTE, day_start + 18 * HOUR, if senior { Need::Senior } else { Need::Nurse }) else {
+    let Some((practitioner, at)) = on_duty(
+        region,
+        &clock,
+        rng,
+        team,
+        day_start + 8 * HOUR + 30 * MINUTE,
+        day_start + 18 * HOUR,
+        if senior { Need::Senior } else { Need::Nurse },
+    ) else {
         return;
     };
     let start = at - at.rem_euclid(10 * MINUTE);
@@ -97,15 +150,19 @@ fn consultation(care: &mut Care<'_>, rng: &mut rand_chacha::ChaCha8Rng, day: i32
     let id = care.next_id("appt");
     let booked = start - rng.gen_range(1..14) * DAY;
     let late = care.late(rng);
-    schedule.care(booked, late, CareEvent::Appointment(Appointment {
-        id: id.clone(),
-        patient,
-        practitioner,
-        team,
-        start,
-        minutes: 10,
-        status: if cancelled { "cancelled" } else { "booked" },
-    }));
+    schedule.care(
+        booked,
+        late,
+        CareEvent::Appointment(Appointment {
+            id: id.clone(),
+            patient,
+            practitioner,
+            team,
+            start,
+            minutes: 10,
+            status: if cancelled { "cancelled" } else { "booked" },
+        }),
+    );
     if cancelled {
         return;
     }
@@ -116,44 +173,141 @@ fn consultation(care: &mut Care<'_>, rng: &mut rand_chacha::ChaCha8Rng, day: i32
         let practices = region.orgs_of(region.orgs[practice as usize].system, OrgKind::GpPractice);
         if let Some(&neighbour) = rng::pick(rng, &practices).filter(|other| **other != practice) {
             let neighbour_team = region.orgs[neighbour as usize].teams[0];
-            if let Some((staff, at)) = on_duty(region, &clock, rng, neighbour_team, start, start + 4 * HOUR, Need::Senior) {
-                schedule.view(view(at, staff, patient, Label::Unexplained { context: "cross_practice_cover" }));
+            if let Some((staff, at)) = on_duty(
+                region,
+                &clock,
+                rng,
+                neighbour_team,
+                start,
+                start + 4 * HOUR,
+                Need::Senior,
+            ) {
+                schedule.view(view(
+                    at,
+                    staff,
+                    patient,
+                    Label::Unexplained {
+                        context: "cross_practice_cover",
+                    },
+                ));
             }
             return;
         }
     }
-    schedule.view(view(start + rng.gen_range(0..8) * MINUTE, practitioner, patient, explained("gp_consultation", "appointment", "user", source.clone(), late)));
+    schedule.view(view(
+        start + rng.gen_range(0..8) * MINUTE,
+        practitioner,
+        patient,
+        explained(
+            "gp_consultation",
+            "appointment",
+            "user",
+            source.clone(),
+            late,
+        ),
+    ));
     if rng.gen_bool(0.2) {
-        if let Some((staff, at)) = on_duty(region, &clock, rng, team, start, start + 2 * DAY, Need::Clinician) {
-            schedule.view(view(at, staff, patient, explained("gp_follow_up", "appointment", "team", source, late)));
+        if let Some((staff, at)) = on_duty(
+            region,
+            &clock,
+            rng,
+            team,
+            start,
+            start + 2 * DAY,
+            Need::Clinician,
+        ) {
+            schedule.view(view(
+                at,
+                staff,
+                patient,
+                explained("gp_follow_up", "appointment", "team", source, late),
+            ));
         }
     }
     if rng.gen_bool(0.35) {
-        if let Some((staff, at)) = on_duty(region, &clock, rng, team, start, start + 3 * DAY, Need::Anyone) {
-            schedule.view(view(at, staff, patient, registration(care, patient, "gp_admin")));
+        if let Some((staff, at)) = on_duty(
+            region,
+            &clock,
+            rng,
+            team,
+            start,
+            start + 3 * DAY,
+            Need::Anyone,
+        ) {
+            schedule.view(view(
+                at,
+                staff,
+                patient,
+                registration(care, patient, "gp_admin"),
+            ));
         }
     }
 }
 
 /// An NHS 111 call and, for some, the out-of-hours GP who sees the patient afterwards. Neither
 /// service sends care context: these views stay unexplained.
-fn urgent_call(care: &mut Care<'_>, rng: &mut rand_chacha::ChaCha8Rng, day: i32, patient: u32, system: u32, schedule: &mut Schedule) {
+fn urgent_call(
+    care: &mut Care<'_>,
+    rng: &mut rand_chacha::ChaCha8Rng,
+    day: i32,
+    patient: u32,
+    system: u32,
+    schedule: &mut Schedule,
+) {
     let region = care.region;
     let clock = care.clock;
     let day_start = clock.day_start(day);
-    let Some(&nhs111) = region.orgs.iter().enumerate().filter(|(_, org)| org.kind == OrgKind::Nhs111).map(|(index, _)| index as u32).collect::<Vec<_>>().first() else {
+    let Some(&nhs111) = region
+        .orgs
+        .iter()
+        .enumerate()
+        .filter(|(_, org)| org.kind == OrgKind::Nhs111)
+        .map(|(index, _)| index as u32)
+        .collect::<Vec<_>>()
+        .first()
+    else {
         return;
     };
     let team = region.orgs[nhs111 as usize].teams[0];
-    let Some((handler, at)) = on_duty(region, &clock, rng, team, day_start, day_start + DAY, Need::Clinician) else {
+    let Some((handler, at)) = on_duty(
+        region,
+        &clock,
+        rng,
+        team,
+        day_start,
+        day_start + DAY,
+        Need::Clinician,
+    ) else {
         return;
     };
-    schedule.view(view(at, handler, patient, Label::Unexplained { context: "nhs111_call" }));
+    schedule.view(view(
+        at,
+        handler,
+        patient,
+        Label::Unexplained {
+            context: "nhs111_call",
+        },
+    ));
     if rng.gen_bool(0.4) {
         if let Some(&ooh) = region.orgs_of(system, OrgKind::OutOfHours).first() {
             let ooh_team = region.orgs[ooh as usize].teams[0];
-            if let Some((gp, seen)) = on_duty(region, &clock, rng, ooh_team, at + 30 * MINUTE, at + 5 * HOUR, Need::Clinician) {
-                schedule.view(view(seen, gp, patient, Label::Unexplained { context: "out_of_hours" }));
+            if let Some((gp, seen)) = on_duty(
+                region,
+                &clock,
+                rng,
+                ooh_team,
+                at + 30 * MINUTE,
+                at + 5 * HOUR,
+                Need::Clinician,
+            ) {
+                schedule.view(view(
+                    seen,
+                    gp,
+                    patient,
+                    Label::Unexplained {
+                        context: "out_of_hours",
+                    },
+                ));
             }
         }
     }
@@ -173,8 +327,15 @@ fn deaths(care: &mut Care<'_>, day: i32, schedule: &mut Schedule) {
         let practice = region.patients[patient as usize].gp;
         let team = region.orgs[practice as usize].teams[0];
         if let Some(staff) = named_member(region, &mut rng, team, day, Need::Anyone) {
-            if let Some(when) = super::staffing::duty_time(region, &clock, &mut rng, staff, at + HOUR, at + 6 * DAY) {
-                schedule.view(view(when, staff, patient, registration(care, patient, "death_administration")));
+            if let Some(when) =
+                super::staffing::duty_time(region, &clock, &mut rng, staff, at + HOUR, at + 6 * DAY)
+            {
+                schedule.view(view(
+                    when,
+                    staff,
+                    patient,
+                    registration(care, patient, "death_administration"),
+                ));
             }
         }
     }

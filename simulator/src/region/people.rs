@@ -15,7 +15,12 @@ const HOUSES_PER_STREET: u16 = 96;
 const HOUSES_PER_UNIT: u16 = 12;
 
 pub(super) fn populate(region: &mut Region, config: &SimConfig) {
-    let year = config.start.format("%Y").to_string().parse::<i32>().unwrap_or(2026);
+    let year = config
+        .start
+        .format("%Y")
+        .to_string()
+        .parse::<i32>()
+        .unwrap_or(2026);
     for system in 0..config.care_systems {
         let mut rng = rng::stream(config.seed, "population", u64::from(system));
         let practices = region.orgs_of(system, OrgKind::GpPractice);
@@ -44,7 +49,8 @@ pub(super) fn populate(region: &mut Region, config: &SimConfig) {
             let mut member_indices = Vec::with_capacity(members.len());
             for (position, (birth_year, female)) in members.into_iter().enumerate() {
                 // The second adult of a couple keeps a surname of their own three times in ten.
-                let own_surname = position == 1 && year - i32::from(birth_year) >= 18 && rng.gen_bool(0.3);
+                let own_surname =
+                    position == 1 && year - i32::from(birth_year) >= 18 && rng.gen_bool(0.3);
                 let patient_index = region.patients.len() as u32;
                 let age = year - i32::from(birth_year);
                 let died = death(&mut rng, age, config.days as i32);
@@ -125,14 +131,20 @@ fn death(rng: &mut impl Rng, age: i32, days: i32) -> Option<i32> {
         return Some(-rng.gen_range(1..365));
     }
     let during = during * f64::from(days) / 28.0;
-    rng.gen_bool(during.min(1.0)).then(|| rng.gen_range(0..days))
+    rng.gen_bool(during.min(1.0))
+        .then(|| rng.gen_range(0..days))
 }
 
 /// Six in ten staff live in the region and are patients there: each becomes a working-age
 /// adult of a household of their system (taking that person's name), so their family are
 /// patients too; two members of staff may share a home.
 pub(super) fn house_staff(region: &mut Region, config: &SimConfig) {
-    let year = config.start.format("%Y").to_string().parse::<i32>().unwrap_or(2026);
+    let year = config
+        .start
+        .format("%Y")
+        .to_string()
+        .parse::<i32>()
+        .unwrap_or(2026);
     let mut rng = rng::stream(config.seed, "housing", 0);
     let mut adults: Vec<Vec<u32>> = vec![Vec::new(); region.systems.len()];
     for (index, patient) in region.patients.iter().enumerate() {

@@ -11,4 +11,5 @@ mod end_to_end;
 mod fault_tolerance;
 mod fhir_bulk;
 mod schema;
+mod simulator_feeds;
 mod syslog_feeds;
