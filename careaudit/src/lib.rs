@@ -2,6 +2,7 @@
 //! components. It holds no logic of its own beyond wiring (and the demo data loader).
 
 pub mod demo;
+pub mod evaluate;
 pub mod load;
 pub mod settings;
 pub mod simulate;

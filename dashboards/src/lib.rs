@@ -6,6 +6,7 @@ mod accounts;
 mod api;
 mod error;
 mod evidence;
+mod export_api;
 mod pages;
 mod trace;
 
@@ -39,6 +40,8 @@ pub fn router(pool: sqlx::PgPool, clickhouse: clickhouse::Client) -> Router {
             "/api/v1/patients/{patient_id}/trace",
             get(trace::patient_trace),
         )
+        .route("/api/v1/export/findings", get(export_api::findings))
+        .route("/api/v1/export/explanations", get(export_api::explanations))
         .route("/healthz", get(|| async { "ok" }))
         .with_state(AppState { pool, clickhouse })
 }
