@@ -32,12 +32,18 @@ pub fn message(spec: &AuditSpec<'_>, job: &str) -> Vec<u8> {
         EventKind::Search => ("E", "110112", "Query"),
         EventKind::Read | EventKind::Data(_) => ("R", "110110", "Patient Record"),
     };
-    let (purpose, purpose_text) = match spec.alert {
+    // An emergency access is the ETREAT purpose of use; the other SCR-style alerts are coded
+    // in careaudit's alert system, as the FHIR feed codes them in purposeOfEvent.
+    let (purpose, purpose_system, purpose_text) = match spec.alert {
         Some(alert) if alert.kind == "emergency-access" => {
-            ("ETREAT", format!("{}: {}", alert.kind, alert.reason))
+            ("ETREAT", "v3-ActReason", alert.reason.clone())
         }
-        Some(alert) => ("TREAT", format!("{}: {}", alert.kind, alert.reason)),
-        None => ("TREAT", "Treatment".to_owned()),
+        Some(alert) => (
+            alert.kind,
+            "urn:careaudit:scr-alert-type",
+            alert.reason.clone(),
+        ),
+        None => ("TREAT", "v3-ActReason", "Treatment".to_owned()),
     };
     let time = instant(spec.at);
     let mut xml = format!(
@@ -45,7 +51,7 @@ pub fn message(spec: &AuditSpec<'_>, job: &str) -> Vec<u8> {
             r#"<?xml version="1.0" encoding="UTF-8"?><AuditMessage>"#,
             r#"<EventIdentification EventActionCode="{action}" EventDateTime="{time}" EventOutcomeIndicator="0">"#,
             r#"<EventID csd-code="{event_id}" codeSystemName="DCM" originalText="{event_name}"/>"#,
-            r#"<PurposeOfUse csd-code="{purpose}" codeSystemName="v3-ActReason" originalText="{purpose_text}"/>"#,
+            r#"<PurposeOfUse csd-code="{purpose}" codeSystemName="{purpose_system}" originalText="{purpose_text}"/>"#,
             r#"</EventIdentification>"#,
             r#"<ActiveParticipant UserID="{user}@{org}" UserName="{name}" UserIsRequestor="true" NetworkAccessPointID="{node}" NetworkAccessPointTypeCode="1">"#,
             r#"<RoleIDCode csd-code="{role}" codeSystemName="NHSRBACRole" originalText="{job}"/></ActiveParticipant>"#,
@@ -58,6 +64,7 @@ pub fn message(spec: &AuditSpec<'_>, job: &str) -> Vec<u8> {
         event_id = event_id,
         event_name = event_name,
         purpose = purpose,
+        purpose_system = purpose_system,
         purpose_text = escape(&purpose_text),
         user = escape(&spec.user_id),
         org = escape(spec.org_code),
