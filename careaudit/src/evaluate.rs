@@ -17,6 +17,7 @@ use anyhow::Context;
 use futures_util::StreamExt;
 use secrecy::{ExposeSecret, SecretString};
 use std::path::PathBuf;
+pub use table::render;
 
 use crate::settings::Settings;
 
