@@ -315,6 +315,31 @@ pub fn staffing_time(
     staffing::duty_time(care.region, &care.clock, rng, staff, from, to)
 }
 
+/// What of a view reaches the shared record's audit: a patient who objected to sharing has
+/// no shared record, so their carers look in their own systems (nothing is logged here) except
+/// in an emergency, where the doctor overrides the objection (an SCR-style permission
+/// override). Incident views always happen: snoopers do not respect objections.
+pub fn through_the_exchange(region: &Region, mut view: View) -> Option<View> {
+    if !region.patients[view.patient as usize].objection
+        || matches!(view.label, Label::Incident { .. })
+    {
+        return Some(view);
+    }
+    match &view.label {
+        Label::Explained {
+            context: "ed_assessment",
+            ..
+        } => {
+            view.alert = Some(Alert {
+                kind: "permission-override",
+                reason: "emergency care; the patient objects to sharing".to_owned(),
+            });
+            Some(view)
+        }
+        _ => None,
+    }
+}
+
 /// A label for a view explained by a fact.
 pub fn explained(
     context: &'static str,

@@ -105,7 +105,12 @@ pub fn generate(config: &SimConfig, dir: &Path) -> Result<Summary, SimError> {
                 &mut summary,
             )?;
         }
-        for view in &today.views {
+        for view in today
+            .views
+            .into_iter()
+            .filter_map(|view| crate::care::through_the_exchange(&region, view))
+        {
+            let view = &view;
             let events = write_view(&region, config, &mut feeds, next_view, view, &mut summary)?;
             if let Label::Incident { incident } = view.label {
                 let track = &mut tracks[incident as usize];
@@ -322,6 +327,11 @@ fn write_view(
         source,
         late,
         incident,
+        alert: view
+            .alert
+            .as_ref()
+            .map(|alert| alert.kind.to_owned())
+            .unwrap_or_default(),
         events: ids.clone(),
     }))?;
     Ok(ids)

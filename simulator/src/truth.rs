@@ -4,7 +4,8 @@
 //! - `view`, one per record view in the order written: its number, time, user, organisation,
 //!   patient, `label` (`explained`, `unexplained` or `incident`) with the `context` (why the user
 //!   looked), for explained views the `kind`, `binding` and `source` of the explaining fact and
-//!   whether it arrives `late`, for incident views the `incident` number, and the ids of its
+//!   whether it arrives `late`, for incident views the `incident` number, the SCR-style `alert`
+//!   raised with it (if any), and the ids of its
 //!   `events` (`sim-<seed>-<view>-<n>` for FHIR nodes, the collector's derived
 //!   `urn:uuid:` ids for ATNA nodes);
 //! - `incident`, one per injected incident: number, `type`, user, organisation, patients,
@@ -36,6 +37,10 @@ pub struct TruthView {
     pub late: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub incident: Option<u32>,
+    /// The SCR-style alert raised with the view (`emergency-access`, `self-claimed-relationship`,
+    /// `permission-override`), if any.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub alert: String,
     pub events: Vec<String>,
 }
 

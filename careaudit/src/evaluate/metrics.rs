@@ -338,6 +338,7 @@ mod tests {
             source: String::new(),
             late: false,
             incident,
+            alert: String::new(),
             events: vec![format!("e{number}a"), format!("e{number}b")],
         }
     }

@@ -24,8 +24,12 @@ const ED_ATTENDANCES: f64 = 0.025;
 const ELECTIVE_ADMISSIONS: f64 = 0.006;
 const OUTPATIENT_REFERRALS: f64 = 0.035;
 const SEE_AND_TREAT: f64 = 0.006;
+/// Share of outpatient referrals to a trust of another care system.
+const CROSS_SYSTEM_REFERRAL: f64 = 0.1;
+/// Share of emergency assessments where the doctor breaks the glass (no history available).
+const EMERGENCY_ACCESS: f64 = 0.008;
 /// Share of ambulance call-outs whose patient care record reaches careaudit.
-const AMBULANCE_RECORD: f64 = 0.7;
+const AMBULANCE_RECORD: f64 = 0.75;
 
 pub(super) fn day(care: &mut Care<'_>, day: i32, schedule: &mut Schedule) {
     let region = care.region;
@@ -57,7 +61,15 @@ pub(super) fn day(care: &mut Care<'_>, day: i32, schedule: &mut Schedule) {
         }
         if !care.clock.weekend(day) {
             for patient in patients(&mut rng, OUTPATIENT_REFERRALS) {
-                let trust = trusts[rng.gen_range(0..trusts.len())];
+                // One referral in ten crosses into another system (tertiary and specialist care).
+                let trust = if rng.gen_bool(CROSS_SYSTEM_REFERRAL) && region.systems.len() > 1 {
+                    let other =
+                        (system + rng.gen_range(1..region.systems.len())) % region.systems.len();
+                    let elsewhere = region.orgs_of(other as u32, OrgKind::AcuteTrust);
+                    elsewhere[rng.gen_range(0..elsewhere.len())]
+                } else {
+                    trusts[rng.gen_range(0..trusts.len())]
+                };
                 outpatients(care, &mut rng, day, patient, trust, schedule);
             }
         }
@@ -239,7 +251,7 @@ fn attendance(
         patient,
         explained("ed_assessment", "clinician", "user", source.clone(), late),
     );
-    if rng.gen_bool(0.015) {
+    if rng.gen_bool(EMERGENCY_ACCESS) {
         assessment.alert = Some(Alert {
             kind: "emergency-access",
             reason: "patient unresponsive on arrival, no history available".to_owned(),
@@ -313,6 +325,27 @@ pub(super) fn admission(
         clock.day_start(clock.day_of(admitted + stay_days * DAY)) + rng.gen_range(10..17) * HOUR;
     let visit = care.next_id("V");
     let source = format!("hl7:{}:{visit}", region.orgs[trust as usize].code);
+    if admitting.is_none() {
+        // Pre-assessment of a planned admission, days before it: only the window before the
+        // encounter explains it.
+        let before = admitted - rng.gen_range(1..7) * DAY;
+        if let Some((nurse, at)) = on_duty(
+            region,
+            &clock,
+            rng,
+            first_ward,
+            before,
+            before + DAY,
+            Need::Nurse,
+        ) {
+            schedule.view(view(
+                at,
+                nurse,
+                patient,
+                explained("pre_admission", "encounter", "team", source.clone(), late),
+            ));
+        }
+    }
     let admit = Visit {
         trigger: "A01",
         org: trust,

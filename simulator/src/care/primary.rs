@@ -13,11 +13,11 @@ use rand::Rng;
 /// Events per patient per 28 days.
 const GP_CONSULTATIONS: f64 = 0.30;
 const GP_ADMIN: f64 = 0.25;
-const NHS_111_CALLS: f64 = 0.02;
+const NHS_111_CALLS: f64 = 0.01;
 const SPECIALIST_ADVICE: f64 = 0.0015;
 /// Shares of consultations.
 const CANCELLED: f64 = 0.04;
-const COVERED_BY_NEIGHBOUR: f64 = 0.03;
+const COVERED_BY_NEIGHBOUR: f64 = 0.015;
 
 pub(super) fn day(care: &mut Care<'_>, day: i32, schedule: &mut Schedule) {
     let region = care.region;

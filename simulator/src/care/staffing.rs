@@ -2,7 +2,10 @@
 //! time inside that member's own shift, so that legitimate views follow each user's working
 //! pattern (the after-hours rule's baseline) and leavers stop looking when they leave.
 
-use crate::config::{period_start, Millis, SimConfig, DAY};
+use crate::config::{period_start, Millis, SimConfig, DAY, MINUTE};
+
+/// Share of shifts that run late.
+const OVERTIME: f64 = 0.03;
 use crate::region::Region;
 use chrono::Datelike;
 use rand::Rng;
@@ -69,6 +72,12 @@ pub fn duty_time(
         }
         let day_start = clock.day_start(day);
         for (start, end) in shift.duty(day, clock.weekday(day)) {
+            // Now and then a shift runs late (a handover, a discharge to finish).
+            let end = if rng.gen_bool(OVERTIME) {
+                end + rng.gen_range(15..120) * MINUTE
+            } else {
+                end
+            };
             let (start, end) = ((day_start + start).max(from), (day_start + end).min(to));
             if start < end {
                 overlaps.push((start, end));
