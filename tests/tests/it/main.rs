@@ -11,5 +11,6 @@ mod end_to_end;
 mod fault_tolerance;
 mod fhir_bulk;
 mod schema;
+mod simulator_evaluation;
 mod simulator_feeds;
 mod syslog_feeds;
