@@ -15,12 +15,7 @@ const HOUSES_PER_STREET: u16 = 96;
 const HOUSES_PER_UNIT: u16 = 12;
 
 pub(super) fn populate(region: &mut Region, config: &SimConfig) {
-    let year = config
-        .start
-        .format("%Y")
-        .to_string()
-        .parse::<i32>()
-        .unwrap_or(2026);
+    let year = region.year;
     for system in 0..config.care_systems {
         let mut rng = rng::stream(config.seed, "population", u64::from(system));
         let practices = region.orgs_of(system, OrgKind::GpPractice);
@@ -139,12 +134,7 @@ fn death(rng: &mut impl Rng, age: i32, days: i32) -> Option<i32> {
 /// adult of a household of their system (taking that person's name), so their family are
 /// patients too; two members of staff may share a home.
 pub(super) fn house_staff(region: &mut Region, config: &SimConfig) {
-    let year = config
-        .start
-        .format("%Y")
-        .to_string()
-        .parse::<i32>()
-        .unwrap_or(2026);
+    let year = region.year;
     let mut rng = rng::stream(config.seed, "housing", 0);
     let mut adults: Vec<Vec<u32>> = vec![Vec::new(); region.systems.len()];
     for (index, patient) in region.patients.iter().enumerate() {
