@@ -61,7 +61,7 @@ pub async fn evaluate_against(
     password: &SecretString,
 ) -> anyhow::Result<Report> {
     let file =
-        std::fs::File::open(truth).with_context(|| format!("opening {}", truth.display()))?;
+        simulator::feeds::open(truth).with_context(|| format!("opening {}", truth.display()))?;
     let truth = simulator::truth::read_truth(std::io::BufReader::new(file))?;
     let index = event_index(&truth);
     let base = dashboards_url.trim_end_matches('/');

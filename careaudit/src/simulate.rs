@@ -36,6 +36,9 @@ pub struct SimulateArgs {
     /// Share of care episodes whose care context arrives after the accesses (0–1).
     #[arg(long)]
     pub late_share: Option<f64>,
+    /// zstd-compress the feed and truth files (`.zst`; `--send` and `evaluate` read them).
+    #[arg(long)]
+    pub compress: bool,
     /// Directory to write the feeds and the truth file to.
     #[arg(long, default_value = "simulation")]
     pub out: PathBuf,
@@ -81,6 +84,7 @@ impl SimulateArgs {
                 .retain(|(existing, _)| *existing != kind);
             config.incident_overrides.push((kind, count));
         }
+        config.compress = self.compress;
         if let Some(share) = self.late_share {
             anyhow::ensure!(
                 (0.0..=1.0).contains(&share),

@@ -120,6 +120,8 @@ pub struct SimConfig {
     pub mean_data_reads: f64,
     /// Share of legitimate views that start with a demographic search.
     pub search_share: f64,
+    /// Output, not simulation: zstd-compress the feed and truth files (`.zst` appended).
+    pub compress: bool,
 }
 
 impl SimConfig {
@@ -141,6 +143,7 @@ impl SimConfig {
             atna_node_every: 3,
             mean_data_reads: 3.0,
             search_share: 0.3,
+            compress: false,
         };
         match size {
             Size::Demo => Self {

@@ -54,22 +54,85 @@ pub const CARE_TYPES: [&str; 9] = [
 /// The open files of one output directory.
 pub struct Feeds {
     dir: PathBuf,
-    audit: BufWriter<File>,
-    atna: BufWriter<File>,
-    adt: BufWriter<File>,
-    late_adt: BufWriter<File>,
-    fhir: BTreeMap<&'static str, BufWriter<File>>,
-    late_fhir: BTreeMap<&'static str, BufWriter<File>>,
-    truth: BufWriter<File>,
+    audit: Out,
+    atna: Out,
+    adt: Out,
+    late_adt: Out,
+    fhir: BTreeMap<&'static str, Out>,
+    late_fhir: BTreeMap<&'static str, Out>,
+    truth: Out,
 }
 
-fn create(path: PathBuf) -> std::io::Result<BufWriter<File>> {
-    Ok(BufWriter::with_capacity(1 << 20, File::create(path)?))
+/// A feed file: plain, or zstd-compressed with `.zst` appended to its name (a London month is
+/// ~19 GB plain and a tenth of that compressed).
+pub enum Sink {
+    Plain(File),
+    Zstd(zstd::Encoder<'static, File>),
+}
+
+impl Write for Sink {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Self::Plain(file) => file.write(bytes),
+            Self::Zstd(encoder) => encoder.write(bytes),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Self::Plain(file) => file.flush(),
+            Self::Zstd(encoder) => encoder.flush(),
+        }
+    }
+}
+
+type Out = BufWriter<Sink>;
+
+/// The path a feed file has on disk (`.zst` appended when compressed).
+pub fn stored_path(path: &Path, compress: bool) -> PathBuf {
+    match compress {
+        true => {
+            let mut name = path.as_os_str().to_owned();
+            name.push(".zst");
+            PathBuf::from(name)
+        }
+        false => path.to_owned(),
+    }
+}
+
+fn create(path: PathBuf, compress: bool) -> std::io::Result<Out> {
+    let file = File::create(stored_path(&path, compress))?;
+    let sink = match compress {
+        // Level 1: the simulator must stay far faster than the disk, and it still shrinks the
+        // repetitive JSON and XML about tenfold.
+        true => Sink::Zstd(zstd::Encoder::new(file, 1)?),
+        false => Sink::Plain(file),
+    };
+    Ok(BufWriter::with_capacity(1 << 20, sink))
+}
+
+fn finish(out: Out) -> std::io::Result<()> {
+    match out.into_inner().map_err(|error| error.into_error())? {
+        Sink::Plain(mut file) => file.flush(),
+        Sink::Zstd(encoder) => encoder.finish().map(|_| ()),
+    }
+}
+
+/// Opens a feed file for reading, plain or compressed, whichever exists.
+pub fn open(path: &Path) -> std::io::Result<Box<dyn std::io::Read + Send>> {
+    match File::open(path) {
+        Ok(file) => Ok(Box::new(file)),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            let file = File::open(stored_path(path, true))?;
+            Ok(Box::new(zstd::Decoder::new(file)?))
+        }
+        Err(error) => Err(error),
+    }
 }
 
 impl Feeds {
-    /// Creates (or empties) every feed file under `dir`.
-    pub fn create(dir: &Path) -> std::io::Result<Self> {
+    /// Creates (or empties) every feed file under `dir`, zstd-compressed when `compress`.
+    pub fn create(dir: &Path, compress: bool) -> std::io::Result<Self> {
         std::fs::create_dir_all(dir.join(FHIR_DIR))?;
         std::fs::create_dir_all(dir.join(LATE_DIR).join(FHIR_DIR))?;
         let mut fhir = BTreeMap::new();
@@ -77,7 +140,10 @@ impl Feeds {
         for resource_type in CARE_TYPES {
             fhir.insert(
                 resource_type,
-                create(dir.join(FHIR_DIR).join(format!("{resource_type}.ndjson")))?,
+                create(
+                    dir.join(FHIR_DIR).join(format!("{resource_type}.ndjson")),
+                    compress,
+                )?,
             );
             late_fhir.insert(
                 resource_type,
@@ -85,18 +151,19 @@ impl Feeds {
                     dir.join(LATE_DIR)
                         .join(FHIR_DIR)
                         .join(format!("{resource_type}.ndjson")),
+                    compress,
                 )?,
             );
         }
         Ok(Self {
             dir: dir.to_owned(),
-            audit: create(dir.join(AUDIT_EVENTS))?,
-            atna: create(dir.join(ATNA))?,
-            adt: create(dir.join(ADT))?,
-            late_adt: create(dir.join(LATE_DIR).join(ADT))?,
+            audit: create(dir.join(AUDIT_EVENTS), compress)?,
+            atna: create(dir.join(ATNA), compress)?,
+            adt: create(dir.join(ADT), compress)?,
+            late_adt: create(dir.join(LATE_DIR).join(ADT), compress)?,
             fhir,
             late_fhir,
-            truth: create(dir.join(TRUTH))?,
+            truth: create(dir.join(TRUTH), compress)?,
         })
     }
 
@@ -143,19 +210,13 @@ impl Feeds {
         self.truth.write_all(b"\n")
     }
 
-    /// Flushes every file.
-    pub fn finish(mut self) -> std::io::Result<()> {
-        for out in [
-            &mut self.audit,
-            &mut self.atna,
-            &mut self.adt,
-            &mut self.late_adt,
-            &mut self.truth,
-        ] {
-            out.flush()?;
+    /// Flushes (and finishes the compression of) every file.
+    pub fn finish(self) -> std::io::Result<()> {
+        for out in [self.audit, self.atna, self.adt, self.late_adt, self.truth] {
+            finish(out)?;
         }
-        for out in self.fhir.values_mut().chain(self.late_fhir.values_mut()) {
-            out.flush()?;
+        for out in self.fhir.into_values().chain(self.late_fhir.into_values()) {
+            finish(out)?;
         }
         Ok(())
     }

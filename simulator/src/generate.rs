@@ -59,7 +59,7 @@ pub fn generate(config: &SimConfig, dir: &Path) -> Result<Summary, SimError> {
     let mut region = Region::build(config);
     let plan = incidents::plan(&mut region, config);
     let region = region;
-    let mut feeds = Feeds::create(dir)?;
+    let mut feeds = Feeds::create(dir, config.compress)?;
     let mut summary = Summary {
         care_systems: region.systems.len(),
         organisations: region.orgs.len(),

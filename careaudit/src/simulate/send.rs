@@ -50,8 +50,16 @@ pub async fn send_directory(dir: &Path, targets: &SendTargets) -> anyhow::Result
     let mut report = SendReport::default();
     for file in simulator::send_order() {
         let path = dir.join(&file);
-        let Ok(bytes) = tokio::fs::read(&path).await else {
-            continue;
+        let read = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut simulator::feeds::open(&path)?, &mut bytes)?;
+            Ok(bytes)
+        })
+        .await?;
+        let bytes = match read {
+            Ok(bytes) => bytes,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(error) => return Err(error).with_context(|| format!("reading {file}")),
         };
         if bytes.is_empty() {
             continue;
