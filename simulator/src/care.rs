@@ -325,11 +325,14 @@ pub fn through_the_exchange(region: &Region, mut view: View) -> Option<View> {
     {
         return Some(view);
     }
+    // Half the objectors seen in an emergency can say so and are treated from what they tell;
+    // for the others (unconscious, confused) the doctor overrides the objection.
+    let unable_to_consent = (view.at / 1000 + i64::from(view.patient)) % 2 == 0;
     match &view.label {
         Label::Explained {
             context: "ed_assessment",
             ..
-        } => {
+        } if unable_to_consent => {
             view.alert = Some(Alert {
                 kind: "permission-override",
                 reason: "emergency care; the patient objects to sharing".to_owned(),

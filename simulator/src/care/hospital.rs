@@ -30,7 +30,7 @@ const SEE_AND_TREAT: f64 = 0.006;
 /// Share of outpatient referrals to a trust of another care system.
 const CROSS_SYSTEM_REFERRAL: f64 = 0.1;
 /// Share of emergency assessments where the doctor breaks the glass (no history available).
-const EMERGENCY_ACCESS: f64 = 0.008;
+const EMERGENCY_ACCESS: f64 = 0.003;
 /// Share of ambulance call-outs whose patient care record reaches careaudit.
 const AMBULANCE_RECORD: f64 = 0.75;
 

@@ -62,7 +62,7 @@ pub(super) fn populate(region: &mut Region, config: &SimConfig) {
                     gp,
                     died,
                     vip: rng.gen_bool(0.000_3),
-                    objection: rng.gen_bool(0.01),
+                    objection: rng.gen_bool(0.005),
                     staff: None,
                 });
                 region.registered[gp as usize].push(patient_index);
