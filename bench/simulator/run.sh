@@ -6,7 +6,8 @@
 #
 #   bench/simulator/run.sh [BLOCKS=3] [SIZES="demo standard"] [LONDON=1]
 #
-# london runs once (one block) when LONDON=1: its output (~17 GB) is deleted after each step.
+# london runs once (one block) when LONDON=1, with --compress (plain it is ~19 GB); its output is
+# deleted afterwards.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 BLOCKS="${BLOCKS:-3}"
@@ -30,10 +31,11 @@ measure() { # block size step command...
     printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$block" "$size" "$step" "$seconds" "$rss" "$bytes" | tee -a "$RESULTS"
 }
 
-run_size() { # block size
+run_size() { # block size [extra simulate flags]
     local block="$1" size="$2"
+    shift 2
     rm -rf "$OUT/$size" "$OUT/$size-copy"
-    measure "$block" "$size" simulate "$BIN" simulate --size "$size" --seed 1 --start 2026-11-02 --out "$OUT/$size"
+    measure "$block" "$size" simulate "$BIN" simulate --size "$size" --seed 1 --start 2026-11-02 --out "$OUT/$size" "$@"
     sync
     measure "$block" "$size" copy cp -r "$OUT/$size" "$OUT/$size-copy"
     rm -rf "$OUT/$size-copy"
@@ -45,7 +47,7 @@ for block in $(seq 0 "$BLOCKS"); do # block 0 warms up
     done
 done
 if [[ "$LONDON" == 1 ]]; then
-    run_size 1 london
+    run_size 1 london --compress
     rm -rf "$OUT/london"
 fi
 echo "results: $RESULTS"
