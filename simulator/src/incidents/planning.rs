@@ -157,12 +157,15 @@ fn prepare_targets(region: &mut Region, config: &SimConfig, plan: &mut Plan) {
     for index in 0..stays + celebrities {
         let system = rng.gen_range(0..region.systems.len() as u32);
         let range = region.patient_ranges[system as usize].clone();
-        let patient = loop {
-            let candidate = rng.gen_range(range.clone());
-            let person = &region.patients[candidate as usize];
-            if person.staff.is_none() && person.died.is_none() && region.age(candidate) >= 25 {
-                break candidate;
-            }
+        // A bounded search: a region too small to have such a patient gets no target.
+        let found = (0..10_000)
+            .map(|_| rng.gen_range(range.clone()))
+            .find(|candidate| {
+                let person = &region.patients[*candidate as usize];
+                person.staff.is_none() && person.died.is_none() && region.age(*candidate) >= 25
+            });
+        let Some(patient) = found else {
+            continue;
         };
         region.patients[patient as usize].vip = true;
         if index < stays {
