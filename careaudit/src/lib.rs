@@ -2,8 +2,10 @@
 //! components. It holds no logic of its own beyond wiring (and the demo data loader).
 
 pub mod demo;
+pub mod evaluate;
 pub mod load;
 pub mod settings;
+pub mod simulate;
 pub mod telemetry;
 
 use anyhow::Context;

@@ -40,6 +40,10 @@ enum Command {
     Verify,
     /// Load a CSV extract (staff directory, GP registrations, VIP flags) through the collector.
     Load(careaudit::load::LoadArgs),
+    /// Generate a simulated region's feeds and ground truth (and optionally send them).
+    Simulate(careaudit::simulate::SimulateArgs),
+    /// Score careaudit's cases, findings and explanations against a simulation's truth file.
+    Evaluate(careaudit::evaluate::EvaluateArgs),
 }
 
 #[tokio::main]
@@ -74,6 +78,8 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Demo(args) => demo::run(&settings, args, shutdown).await,
         Command::Load(args) => careaudit::load::run(&settings, args).await,
+        Command::Simulate(args) => careaudit::simulate::run(&settings, args).await,
+        Command::Evaluate(args) => careaudit::evaluate::run(&settings, args).await,
         Command::Verify => {
             let report = collector::verify(&settings.clickhouse.client()).await?;
             println!("{}", careaudit::describe_verification(&report));

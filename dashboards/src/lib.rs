@@ -8,6 +8,7 @@ mod breach_api;
 mod error;
 mod evidence;
 mod organisations_api;
+mod export_api;
 mod pages;
 mod trace;
 mod workflow_api;
@@ -45,6 +46,8 @@ pub fn router(pool: sqlx::PgPool, clickhouse: clickhouse::Client) -> Router {
         .merge(workflow_api::routes())
         .merge(breach_api::routes())
         .merge(organisations_api::routes())
+        .route("/api/v1/export/findings", get(export_api::findings))
+        .route("/api/v1/export/explanations", get(export_api::explanations))
         .route("/healthz", get(|| async { "ok" }))
         .with_state(AppState { pool, clickhouse })
 }

@@ -18,5 +18,7 @@ mod notification_delivery;
 mod notification_privacy;
 mod notification_schedules;
 mod schema;
+mod simulator_evaluation;
+mod simulator_feeds;
 mod syslog_feeds;
 mod user_warnings;
