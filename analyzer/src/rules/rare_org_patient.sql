@@ -1,0 +1,91 @@
+-- Accesses in the window that nothing explains, from an organisation that has never had a care
+-- relationship with the patient (none at any time, nor the registered practice) and that
+-- belongs to another region than every organisation that has: a cross-exchange look without a
+-- referral. detail is the user's region and the patient's.
+-- example window_start = 1764547200
+-- example window_end = 1767225600
+SELECT event_id, occurred_at, occurred_ms, user_id, user_org, patient_id,
+       concat(e_region, ' viewing a patient of ', arrayStringConcat(p_regions, ', ')) AS detail
+FROM
+(
+    SELECT event_id, occurred_at, occurred_ms, user_id, user_org, patient_id, e_region, p_orgs, p_regions
+    FROM
+    (
+        SELECT event_id, occurred_at, occurred_ms, user_id, user_org, patient_id, e_region
+        FROM
+        (
+            SELECT event_id, occurred_at, occurred_ms, user_id, user_org, patient_id
+            FROM access_arrivals
+            WHERE stored_at >= toDateTime({window_start}) AND stored_at < toDateTime({window_end})
+              AND user_org != ''
+              AND event_id IN
+                (
+                    SELECT event_id
+                    FROM access_explanations
+                    WHERE patient_id IN
+                        (
+                            SELECT patient_id FROM access_arrivals
+                            WHERE stored_at >= toDateTime({window_start}) AND stored_at < toDateTime({window_end})
+                        )
+                      AND event_id IN
+                        (
+                            SELECT event_id FROM access_arrivals
+                            WHERE stored_at >= toDateTime({window_start}) AND stored_at < toDateTime({window_end})
+                        )
+                    GROUP BY event_id
+                    HAVING argMax(explained, version) = 0
+                )
+        )
+        ANY INNER JOIN
+        (
+            SELECT org_code AS user_org, argMax(region, version) AS e_region
+            FROM organisations
+            GROUP BY org_code
+            HAVING e_region != ''
+        ) USING user_org
+    )
+    ANY INNER JOIN
+    (
+        SELECT patient_id, groupUniqArray(c_org) AS p_orgs, groupUniqArray(c_region) AS p_regions
+        FROM
+        (
+            SELECT patient_id, c_org, c_region
+            FROM
+            (
+                SELECT patient_id, c_org
+                FROM
+                (
+                    SELECT relationship_id, patient_id, argMax(org_code, version) AS c_org,
+                           argMax(deleted, version) AS c_deleted, argMax(kind, version) AS c_kind
+                    FROM care_relationships
+                    WHERE patient_id IN
+                        (
+                            SELECT patient_id FROM access_arrivals
+                            WHERE stored_at >= toDateTime({window_start}) AND stored_at < toDateTime({window_end})
+                        )
+                    GROUP BY relationship_id, patient_id
+                )
+                WHERE c_deleted = 0 AND c_org != '' AND c_kind != 'related_person'
+                UNION ALL
+                SELECT patient_id, argMax(gp_practice, version) AS c_org
+                FROM patients
+                WHERE patient_id IN
+                    (
+                        SELECT patient_id FROM access_arrivals
+                        WHERE stored_at >= toDateTime({window_start}) AND stored_at < toDateTime({window_end})
+                    )
+                GROUP BY patient_id
+                HAVING c_org != ''
+            )
+            ANY INNER JOIN
+            (
+                SELECT org_code AS c_org, argMax(region, version) AS c_region
+                FROM organisations
+                GROUP BY org_code
+                HAVING c_region != ''
+            ) USING c_org
+        )
+        GROUP BY patient_id
+    ) USING patient_id
+)
+WHERE NOT has(p_orgs, user_org) AND NOT has(p_regions, e_region)

@@ -1,0 +1,34 @@
+-- Accesses in the window to the user's own record: the staff directory names the user's own
+-- patient id, compared with the patient accessed directly and through a merge.
+-- example window_start = 1764547200
+-- example window_end = 1767225600
+SELECT event_id, occurred_at, occurred_ms, user_id, user_org, patient_id, 'staff directory' AS detail
+FROM
+(
+    SELECT event_id, occurred_at, occurred_ms, user_id, user_org, patient_id, s_patient, l_canonical
+    FROM
+    (
+        SELECT event_id, occurred_at, occurred_ms, user_id, user_org, patient_id, s_patient
+        FROM
+        (
+            SELECT event_id, occurred_at, occurred_ms, user_id, user_org, patient_id
+            FROM access_arrivals
+            WHERE stored_at >= toDateTime({window_start}) AND stored_at < toDateTime({window_end})
+        )
+        ANY INNER JOIN
+        (
+            SELECT user_id, argMax(patient_id, version) AS s_patient
+            FROM staff
+            GROUP BY user_id
+            HAVING s_patient != '' AND argMax(deleted, version) = 0
+        ) USING user_id
+    )
+    ANY LEFT JOIN
+    (
+        SELECT alias_id AS patient_id, argMax(canonical_id, version) AS l_canonical
+        FROM patient_links
+        GROUP BY alias_id
+        HAVING argMax(deleted, version) = 0
+    ) USING patient_id
+)
+WHERE s_patient = patient_id OR (l_canonical != '' AND s_patient = l_canonical)

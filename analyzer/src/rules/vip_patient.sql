@@ -1,0 +1,36 @@
+-- Accesses in the window to a patient flagged high-profile (`vip`) or `confidential`, directly
+-- or through a merge; detail names the flag.
+-- example window_start = 1764547200
+-- example window_end = 1767225600
+SELECT event_id, occurred_at, occurred_ms, user_id, user_org, patient_id, f_flags AS detail
+FROM
+(
+    SELECT event_id, occurred_at, occurred_ms, user_id, user_org, patient_id,
+           if(l_canonical != '', l_canonical, patient_id) AS flagged_patient
+    FROM
+    (
+        SELECT event_id, occurred_at, occurred_ms, user_id, user_org, patient_id
+        FROM access_arrivals
+        WHERE stored_at >= toDateTime({window_start}) AND stored_at < toDateTime({window_end})
+    )
+    ANY LEFT JOIN
+    (
+        SELECT alias_id AS patient_id, argMax(canonical_id, version) AS l_canonical
+        FROM patient_links
+        GROUP BY alias_id
+        HAVING argMax(deleted, version) = 0
+    ) USING patient_id
+)
+ANY INNER JOIN
+(
+    SELECT patient_id AS flagged_patient, arrayStringConcat(groupArray(flag), ', ') AS f_flags
+    FROM
+    (
+        SELECT patient_id, flag
+        FROM patient_flags
+        WHERE has(['vip', 'confidential'], flag)
+        GROUP BY patient_id, flag
+        HAVING argMax(value, version) = 1 AND argMax(deleted, version) = 0
+    )
+    GROUP BY patient_id
+) USING flagged_patient
