@@ -89,3 +89,22 @@ SELECT f.rule_id,
 FROM findings f
 JOIN cases c ON c.id = f.case_id
 GROUP BY f.rule_id;
+
+-- Findings that do not (yet) make a case: weak evidence on its own (an unexplained access is
+-- low severity) waits here until the user's findings close in time reach the case-opening
+-- score, then moves into a case. Unique per rule and event like findings.
+CREATE TABLE pending_findings (
+    id          bigserial PRIMARY KEY,
+    rule_id     text NOT NULL,
+    event_id    text NOT NULL,
+    severity    text NOT NULL,
+    occurred_at timestamptz NOT NULL,
+    user_id     text NOT NULL,
+    user_org    text,
+    patient_id  text NOT NULL,
+    explanation text NOT NULL,
+    evidence    jsonb NOT NULL DEFAULT '{}'::jsonb,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (rule_id, event_id)
+);
+CREATE INDEX pending_findings_by_user ON pending_findings (user_id, occurred_at);

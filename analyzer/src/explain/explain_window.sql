@@ -5,8 +5,14 @@
 -- kind (`before_seconds` earlier, `after_seconds` after its end). Ties prefer an access inside
 -- the relationship's own validity. One row per event; `explained = 0` where nothing binds.
 -- Score of a relationship: user 40, team 30, same_team 20, organisation 10, +1 inside validity.
+-- The events are those stored in [window_start, window_end) (all of them, or only `event_ids`
+-- when `all_events` = 0, to re-explain findings after late care context); those stored before
+-- `fresh_from` (a window's overlap) only when they have no explanation yet.
 -- example window_start = 1764547200
 -- example window_end = 1767225600
+-- example fresh_from = 1767225000
+-- example all_events = 1
+-- example event_ids = ['']
 -- example version = 1767225600000
 -- example kinds = ['registration', 'encounter', 'episode_of_care', 'referral', 'appointment', 'care_team', 'clinician']
 -- example before_seconds = [0, 604800, 604800, 604800, 1209600, 0, 604800]
@@ -66,6 +72,17 @@ FROM
                 SELECT event_id, occurred_at, received_at, patient_id, user_id, user_org
                 FROM access_arrivals
                 WHERE stored_at >= toDateTime({window_start}) AND stored_at < toDateTime({window_end})
+                  AND ({all_events} = 1 OR event_id IN (SELECT arrayJoin({event_ids})))
+                  -- Before fresh_from (the overlap) only events that have no explanation yet.
+                  AND (stored_at >= toDateTime({fresh_from}) OR event_id NOT IN
+                      (
+                          SELECT event_id FROM access_explanations
+                          WHERE patient_id IN
+                              (
+                                  SELECT patient_id FROM access_arrivals
+                                  WHERE stored_at >= toDateTime({window_start}) AND stored_at < toDateTime({fresh_from})
+                              )
+                      ))
             )
             ANY LEFT JOIN
             (

@@ -8,6 +8,8 @@
 -- supersedes the first pass.
 -- example window_start = 1764547200
 -- example window_end = 1767225600
+-- example all_events = 1
+-- example event_ids = ['']
 -- example version = 1767225600000
 -- example prior_episode_seconds = 1209600
 INSERT INTO access_explanations
@@ -47,6 +49,7 @@ FROM
             (
                 SELECT event_id FROM access_arrivals
                 WHERE stored_at >= toDateTime({window_start}) AND stored_at < toDateTime({window_end})
+                  AND ({all_events} = 1 OR event_id IN (SELECT arrayJoin({event_ids})))
             )
         GROUP BY event_id, occurred_at, received_at, patient_id, user_id, user_org
         HAVING argMax(explained, version) = 0
