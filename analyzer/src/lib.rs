@@ -30,8 +30,8 @@ pub use near_real_time::poll_once;
 pub use precision::{rule_outcomes, RuleOutcome};
 pub use scoring::{score_case, ScoreComponents, ScoreInput};
 pub use settings::{
-    AnalyzerSettings, CaseSettings, ExplanationSettings, KindWindow, NearRealTimeSettings,
-    ParamValue, RuleSettings,
+    AnalyzerSettings, CaseSettings, ConfiguredRule, ExplanationSettings, KindWindow,
+    NearRealTimeSettings, ParamValue, RuleSettings,
 };
 pub use watermark::load_watermark;
 pub use window::Window;

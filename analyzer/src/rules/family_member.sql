@@ -1,7 +1,7 @@
 -- Accesses in the window where the patient is the user's family: the staff directory's surname
 -- and home address (normalised: case, spaces and punctuation ignored) equal the patient's, or
 -- the care context names the user as the patient's related person (next of kin, emergency
--- contact, a family relation); detail says which.
+-- contact, a family relation); detail says which. The user's own record is self_access's.
 -- example window_start = 1764547200
 -- example window_end = 1767225600
 SELECT event_id, occurred_at, occurred_ms, user_id, user_org, patient_id,
@@ -12,10 +12,11 @@ FROM
     FROM
     (
         SELECT event_id, occurred_at, occurred_ms, user_id, user_org, patient_id,
-               s_family != '' AND s_family = p_family AND s_home != '' AND s_home = p_home AS same_home
+               s_family != '' AND s_family = p_family AND s_home != '' AND s_home = p_home
+                   AND s_patient != patient_id AS same_home
         FROM
         (
-            SELECT event_id, occurred_at, occurred_ms, user_id, user_org, patient_id, s_family, s_home
+            SELECT event_id, occurred_at, occurred_ms, user_id, user_org, patient_id, s_family, s_home, s_patient
             FROM
             (
                 SELECT event_id, occurred_at, occurred_ms, user_id, user_org, patient_id
@@ -26,6 +27,7 @@ FROM
             (
                 SELECT user_id,
                        lower(replaceRegexpAll(argMax(family_name, version), '[^A-Za-z]', '')) AS s_family,
+                       argMax(patient_id, version) AS s_patient,
                        concat(lower(replaceRegexpAll(argMax(home_address_line, version), '[^A-Za-z0-9]', '')), '|',
                               upper(replaceRegexpAll(argMax(home_postcode, version), '[^A-Za-z0-9]', ''))) AS s_home
                 FROM staff

@@ -1,6 +1,7 @@
 -- Accesses in the window that nothing explains, from an organisation that has never had a care
 -- relationship with the patient (none at any time, nor the registered practice) and that
--- belongs to another region than every organisation that has: a cross-exchange look without a
+-- belongs to another region (its `region`, else its parent: the integrated care system) than
+-- every organisation that has: a cross-exchange look without a
 -- referral. detail is the user's region and the patient's.
 -- example window_start = 1764547200
 -- example window_end = 1767225600
@@ -38,7 +39,7 @@ FROM
         )
         ANY INNER JOIN
         (
-            SELECT org_code AS user_org, argMax(region, version) AS e_region
+            SELECT org_code AS user_org, if(argMax(region, version) != '', argMax(region, version), argMax(parent_code, version)) AS e_region
             FROM organisations
             GROUP BY org_code
             HAVING e_region != ''
@@ -79,7 +80,7 @@ FROM
             )
             ANY INNER JOIN
             (
-                SELECT org_code AS c_org, argMax(region, version) AS c_region
+                SELECT org_code AS c_org, if(argMax(region, version) != '', argMax(region, version), argMax(parent_code, version)) AS c_region
                 FROM organisations
                 GROUP BY org_code
                 HAVING c_region != ''
