@@ -24,6 +24,11 @@ pub(crate) const PRIOR_EPISODE: (&str, &str) = (
 pub(crate) const BINDINGS: (&str, &str) =
     ("explain/bindings.sql", include_str!("explain/bindings.sql"));
 
+pub(crate) const CARE_VERSION: (&str, &str) = (
+    "explain/care_version.sql",
+    include_str!("explain/care_version.sql"),
+);
+
 const DAY_SECONDS: f64 = 86_400.0;
 /// At most this many ids per lookup, so a query stays far below ClickHouse's query size limit.
 const LOOKUP_CHUNK: usize = 2_000;

@@ -19,7 +19,7 @@ mod reexplain;
 pub mod rules;
 mod scoring;
 mod settings;
-mod sql;
+pub mod sql;
 pub mod statistics;
 mod watermark;
 mod window;
@@ -42,6 +42,7 @@ pub fn sql_files() -> Vec<(&'static str, &'static str)> {
         explain::EXPLAIN_WINDOW,
         explain::PRIOR_EPISODE,
         explain::BINDINGS,
+        explain::CARE_VERSION,
     ];
     for rule in rules::REGISTRY {
         if let rules::Evaluation::Query { file, sql } = rule.evaluation {
@@ -50,4 +51,47 @@ pub fn sql_files() -> Vec<(&'static str, &'static str)> {
     }
     files.extend(rules::statistical_sql_files());
     files
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every ClickHouse `.sql` file under `explain/` and `rules/` is one `sql_files` lists, so
+    /// the chDB check (which globs those folders) and the 18.16 tests run the same set.
+    #[test]
+    fn sql_files_lists_every_clickhouse_query_file() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
+        let mut on_disk = Vec::new();
+        for folder in [
+            "explain",
+            "rules",
+            "rules/volume_spike",
+            "rules/after_hours",
+        ] {
+            for entry in std::fs::read_dir(format!("{root}/{folder}")).expect("folder") {
+                let name = entry
+                    .expect("entry")
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned();
+                if let Some(stem) = name.strip_suffix(".sql") {
+                    let prefix = folder
+                        .strip_prefix("rules")
+                        .map(|rest| rest.trim_start_matches('/'))
+                        .unwrap_or(folder);
+                    on_disk.push(if prefix.is_empty() {
+                        format!("{stem}.sql")
+                    } else {
+                        format!("{prefix}/{stem}.sql")
+                    });
+                }
+            }
+        }
+        on_disk.sort();
+        let mut listed: Vec<String> = super::sql_files()
+            .iter()
+            .map(|(name, _)| (*name).to_owned())
+            .collect();
+        listed.sort();
+        assert_eq!(on_disk, listed);
+    }
 }

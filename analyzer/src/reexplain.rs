@@ -27,7 +27,7 @@ pub(crate) async fn reexplain_open(
 ) -> anyhow::Result<RunSummary> {
     let mut summary = RunSummary::default();
     let newest: u64 = clickhouse
-        .query(include_str!("reexplain/care_version.sql"))
+        .query(crate::explain::CARE_VERSION.1)
         .fetch_one()
         .await?;
     let newest = i64::try_from(newest).unwrap_or(i64::MAX);

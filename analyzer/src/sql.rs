@@ -42,13 +42,25 @@ pub fn placeholders(sql: &str) -> Vec<&str> {
 }
 
 /// The example values a file declares, by name (what the chDB check substitutes).
-#[cfg(test)]
 pub fn examples(sql: &str) -> BTreeMap<&str, &str> {
     sql.lines()
         .filter_map(|line| line.trim_start().strip_prefix("-- example "))
         .filter_map(|declaration| declaration.split_once(" = "))
         .map(|(name, value)| (name.trim(), value.trim()))
         .collect()
+}
+
+/// `sql` with every placeholder replaced by its declared example, as the chDB check runs it
+/// (and the integration tests on ClickHouse 18.16); the name of a placeholder without one is
+/// the error.
+pub fn with_examples(sql: &str) -> Result<String, String> {
+    let examples = examples(sql);
+    let mut text = positional(sql);
+    for name in placeholders(sql) {
+        let value = examples.get(name).ok_or_else(|| name.to_owned())?;
+        text = text.replacen('?', value, 1);
+    }
+    Ok(text)
 }
 
 /// `sql` with comments dropped and every placeholder turned into `?`.

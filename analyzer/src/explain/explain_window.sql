@@ -83,23 +83,23 @@ FROM
                                   WHERE stored_at >= toDateTime({window_start}) AND stored_at < toDateTime({fresh_from})
                               )
                       ))
-            )
+            ) AS source_6
             ANY LEFT JOIN
             (
                 SELECT user_id, argMax(org_code, version) AS s_org, argMax(team, version) AS s_team
                 FROM staff
                 GROUP BY user_id
                 HAVING argMax(deleted, version) = 0
-            ) USING user_id
-        )
+            ) AS joined_1 USING user_id
+        ) AS source_7
         ANY LEFT JOIN
         (
             SELECT alias_id AS patient_id, argMax(canonical_id, version) AS l_canonical
             FROM patient_links
             GROUP BY alias_id
             HAVING argMax(deleted, version) = 0
-        ) USING patient_id
-    )
+        ) AS joined_2 USING patient_id
+    ) AS source_8
     ANY LEFT JOIN
     (
         SELECT
@@ -158,22 +158,22 @@ FROM
                         )
                     GROUP BY relationship_id
                     HAVING rel_deleted = 0 AND has({kinds}, rel_kind)
-                )
+                ) AS source_9
                 ANY LEFT JOIN
                 (
                     SELECT user_id AS rel_user, argMax(team, version) AS u_team, argMax(org_code, version) AS u_org
                     FROM staff
                     GROUP BY user_id
-                ) USING rel_user
-            )
+                ) AS joined_3 USING rel_user
+            ) AS source_10
             ANY LEFT JOIN
             (
                 SELECT alias_id AS rel_patient, argMax(canonical_id, version) AS rl_canonical
                 FROM patient_links
                 GROUP BY alias_id
                 HAVING argMax(deleted, version) = 0
-            ) USING rel_patient
+            ) AS joined_4 USING rel_patient
         )
         GROUP BY canonical_id
-    ) USING canonical_id
+    ) AS joined_5 USING canonical_id
 )

@@ -53,7 +53,7 @@ FROM
             )
         GROUP BY event_id, occurred_at, received_at, patient_id, user_id, user_org
         HAVING argMax(explained, version) = 0
-    )
+    ) AS source_2
     ANY INNER JOIN
     (
         SELECT
@@ -78,6 +78,6 @@ FROM
             HAVING e_explained = 1 AND e_kind != 'prior_episode'
         )
         GROUP BY patient_id, user_id
-    ) USING patient_id, user_id
+    ) AS joined_1 USING patient_id, user_id
 )
 WHERE prior_index > 0

@@ -13,7 +13,7 @@ FROM
         FROM access_arrivals
         WHERE stored_at >= toDateTime({window_start}) AND stored_at < toDateTime({window_end})
           AND user_org != ''
-    )
+    ) AS source_2
     ANY INNER JOIN
     (
         SELECT s_patient AS patient_id, groupArray(s_org) AS c_orgs, groupArray(user_id) AS c_users
@@ -25,7 +25,7 @@ FROM
             HAVING s_patient != '' AND argMax(deleted, version) = 0
         )
         GROUP BY s_patient
-    ) USING patient_id
+    ) AS joined_1 USING patient_id
 )
 WHERE arrayExists((o, u, eo, eu) -> o = eo AND u != eu, c_orgs, c_users,
                   replicate(user_org, c_orgs), replicate(user_id, c_orgs))

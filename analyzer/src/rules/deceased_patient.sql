@@ -11,7 +11,7 @@ FROM
     SELECT event_id, occurred_at, occurred_ms, user_id, user_org, patient_id
     FROM access_arrivals
     WHERE stored_at >= toDateTime({window_start}) AND stored_at < toDateTime({window_end})
-)
+) AS source_2
 ANY INNER JOIN
 (
     SELECT patient_id, argMax(death_date, version) AS p_death
@@ -23,5 +23,5 @@ ANY INNER JOIN
         )
     GROUP BY patient_id
     HAVING p_death IS NOT NULL AND argMax(deleted, version) = 0
-) USING patient_id
+) AS joined_1 USING patient_id
 WHERE toDate(occurred_at) > assumeNotNull(p_death) + {days_after_death}

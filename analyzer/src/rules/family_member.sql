@@ -22,7 +22,7 @@ FROM
                 SELECT event_id, occurred_at, occurred_ms, user_id, user_org, patient_id
                 FROM access_arrivals
                 WHERE stored_at >= toDateTime({window_start}) AND stored_at < toDateTime({window_end})
-            )
+            ) AS source_4
             ANY LEFT JOIN
             (
                 SELECT user_id,
@@ -33,8 +33,8 @@ FROM
                 FROM staff
                 GROUP BY user_id
                 HAVING argMax(deleted, version) = 0
-            ) USING user_id
-        )
+            ) AS joined_1 USING user_id
+        ) AS source_5
         ANY LEFT JOIN
         (
             SELECT patient_id,
@@ -49,8 +49,8 @@ FROM
                 )
             GROUP BY patient_id
             HAVING argMax(deleted, version) = 0
-        ) USING patient_id
-    )
+        ) AS joined_2 USING patient_id
+    ) AS source_6
     ANY LEFT JOIN
     (
         SELECT patient_id, r_user AS user_id, any(r_team) AS r_relation
@@ -69,6 +69,6 @@ FROM
         )
         WHERE r_kind = 'related_person' AND r_deleted = 0 AND r_user != ''
         GROUP BY patient_id, r_user
-    ) USING patient_id, user_id
+    ) AS joined_3 USING patient_id, user_id
 )
 WHERE same_home OR r_relation != ''

@@ -13,13 +13,13 @@ FROM
     SELECT event_id, occurred_at, occurred_ms, user_id, user_org, patient_id
     FROM access_arrivals
     WHERE stored_at >= toDateTime({window_start}) AND stored_at < toDateTime({window_end})
-)
+) AS source_2
 ANY INNER JOIN
 (
     SELECT user_id, argMax(leave_date, version) AS s_leave, argMax(start_date, version) AS s_start
     FROM staff
     GROUP BY user_id
     HAVING argMax(deleted, version) = 0
-) USING user_id
+) AS joined_1 USING user_id
 WHERE (s_leave IS NOT NULL AND toDate(occurred_at) > assumeNotNull(s_leave))
    OR (s_start IS NOT NULL AND toDate(occurred_at) + {early_start_days} < assumeNotNull(s_start))

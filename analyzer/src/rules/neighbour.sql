@@ -18,7 +18,7 @@ FROM
                 SELECT event_id, occurred_at, occurred_ms, user_id, user_org, patient_id
                 FROM access_arrivals
                 WHERE stored_at >= toDateTime({window_start}) AND stored_at < toDateTime({window_end})
-            )
+            ) AS source_3
             ANY LEFT JOIN
             (
                 SELECT user_id,
@@ -29,8 +29,8 @@ FROM
                 FROM staff
                 GROUP BY user_id
                 HAVING argMax(deleted, version) = 0
-            ) USING user_id
-        )
+            ) AS joined_1 USING user_id
+        ) AS source_4
         ANY LEFT JOIN
         (
             SELECT patient_id,
@@ -46,7 +46,7 @@ FROM
                 )
             GROUP BY patient_id
             HAVING argMax(deleted, version) = 0
-        ) USING patient_id
+        ) AS joined_2 USING patient_id
 )
 WHERE length(s_postcode) >= 5 AND length(p_postcode) >= 5 AND s_home != p_home
   AND (s_postcode = p_postcode

@@ -36,15 +36,15 @@ FROM
                     GROUP BY event_id
                     HAVING argMax(explained, version) = 0
                 )
-        )
+        ) AS source_4
         ANY INNER JOIN
         (
             SELECT org_code AS user_org, if(argMax(region, version) != '', argMax(region, version), argMax(parent_code, version)) AS e_region
             FROM organisations
             GROUP BY org_code
             HAVING e_region != ''
-        ) USING user_org
-    )
+        ) AS joined_1 USING user_org
+    ) AS source_5
     ANY INNER JOIN
     (
         SELECT patient_id, groupUniqArray(c_org) AS p_orgs, groupUniqArray(c_region) AS p_regions
@@ -77,16 +77,16 @@ FROM
                     )
                 GROUP BY patient_id
                 HAVING c_org != ''
-            )
+            ) AS source_6
             ANY INNER JOIN
             (
                 SELECT org_code AS c_org, if(argMax(region, version) != '', argMax(region, version), argMax(parent_code, version)) AS c_region
                 FROM organisations
                 GROUP BY org_code
                 HAVING c_region != ''
-            ) USING c_org
+            ) AS joined_2 USING c_org
         )
         GROUP BY patient_id
-    ) USING patient_id
+    ) AS joined_3 USING patient_id
 )
 WHERE NOT has(p_orgs, user_org) AND NOT has(p_regions, e_region)

@@ -38,7 +38,7 @@ FROM
                 GROUP BY event_id
                 HAVING argMax(explained, version) = 0
             )
-    )
+    ) AS source_2
     ANY INNER JOIN
     (
         SELECT patient_id, user_id, groupArray(toUInt32(h_occurred)) AS h_times, groupArray(h_explained_flag) AS h_explained
@@ -55,6 +55,6 @@ FROM
             GROUP BY event_id, patient_id, user_id
         )
         GROUP BY patient_id, user_id
-    ) USING patient_id, user_id
+    ) AS joined_1 USING patient_id, user_id
 )
 WHERE had_episode AND return_days >= {min_return_days}

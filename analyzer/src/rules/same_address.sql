@@ -16,7 +16,7 @@ FROM
                 SELECT event_id, occurred_at, occurred_ms, user_id, user_org, patient_id
                 FROM access_arrivals
                 WHERE stored_at >= toDateTime({window_start}) AND stored_at < toDateTime({window_end})
-            )
+            ) AS source_3
             ANY LEFT JOIN
             (
                 SELECT user_id,
@@ -26,8 +26,8 @@ FROM
                 FROM staff
                 GROUP BY user_id
                 HAVING argMax(deleted, version) = 0
-            ) USING user_id
-        )
+            ) AS joined_1 USING user_id
+        ) AS source_4
         ANY LEFT JOIN
         (
             SELECT patient_id,
@@ -43,7 +43,7 @@ FROM
                 )
             GROUP BY patient_id
             HAVING argMax(deleted, version) = 0
-        ) USING patient_id
+        ) AS joined_2 USING patient_id
 )
 WHERE s_home != '|' AND s_home = p_home AND NOT (s_family != '' AND s_family = p_family)
   AND p_postcode != ''

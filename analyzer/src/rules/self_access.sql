@@ -14,21 +14,21 @@ FROM
             SELECT event_id, occurred_at, occurred_ms, user_id, user_org, patient_id
             FROM access_arrivals
             WHERE stored_at >= toDateTime({window_start}) AND stored_at < toDateTime({window_end})
-        )
+        ) AS source_3
         ANY INNER JOIN
         (
             SELECT user_id, argMax(patient_id, version) AS s_patient
             FROM staff
             GROUP BY user_id
             HAVING s_patient != '' AND argMax(deleted, version) = 0
-        ) USING user_id
-    )
+        ) AS joined_1 USING user_id
+    ) AS source_4
     ANY LEFT JOIN
     (
         SELECT alias_id AS patient_id, argMax(canonical_id, version) AS l_canonical
         FROM patient_links
         GROUP BY alias_id
         HAVING argMax(deleted, version) = 0
-    ) USING patient_id
+    ) AS joined_2 USING patient_id
 )
 WHERE s_patient = patient_id OR (l_canonical != '' AND s_patient = l_canonical)

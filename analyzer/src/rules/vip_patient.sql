@@ -12,15 +12,15 @@ FROM
         SELECT event_id, occurred_at, occurred_ms, user_id, user_org, patient_id
         FROM access_arrivals
         WHERE stored_at >= toDateTime({window_start}) AND stored_at < toDateTime({window_end})
-    )
+    ) AS source_3
     ANY LEFT JOIN
     (
         SELECT alias_id AS patient_id, argMax(canonical_id, version) AS l_canonical
         FROM patient_links
         GROUP BY alias_id
         HAVING argMax(deleted, version) = 0
-    ) USING patient_id
-)
+    ) AS joined_1 USING patient_id
+) AS source_4
 ANY INNER JOIN
 (
     SELECT patient_id AS flagged_patient, arrayStringConcat(groupArray(flag), ', ') AS f_flags
@@ -33,4 +33,4 @@ ANY INNER JOIN
         HAVING argMax(value, version) = 1 AND argMax(deleted, version) = 0
     )
     GROUP BY patient_id
-) USING flagged_patient
+) AS joined_2 USING flagged_patient

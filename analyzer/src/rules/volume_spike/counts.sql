@@ -28,19 +28,19 @@ FROM
                 WHERE stored_at >= toDateTime({window_start}) AND stored_at < toDateTime({window_end})
             ) - {lookback_days} * 86400)
         GROUP BY user_id, day
-    )
+    ) AS source_3
     ANY LEFT JOIN
     (
         SELECT org_code AS org, argMax(org_type, version) AS org_type
         FROM organisations
         GROUP BY org_code
-    ) USING org
-    )
+    ) AS joined_1 USING org
+    ) AS source_4
     ANY LEFT JOIN
     (
         SELECT user_id, groupUniqArray(intDiv(toUInt32(occurred_at), 86400)) AS window_days
         FROM access_arrivals
         WHERE stored_at >= toDateTime({window_start}) AND stored_at < toDateTime({window_end})
         GROUP BY user_id
-    ) USING user_id
+    ) AS joined_2 USING user_id
 )

@@ -14,10 +14,10 @@ FROM
             WHERE stored_at >= toDateTime({window_start}) AND stored_at < toDateTime({window_end})
         )
     GROUP BY user_id, day
-)
+) AS source_2
 ANY LEFT JOIN
 (
     SELECT org_code AS org, argMax(org_type, version) AS org_type
     FROM organisations
     GROUP BY org_code
-) USING org
+) AS joined_1 USING org
