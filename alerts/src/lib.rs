@@ -11,6 +11,7 @@ mod email;
 mod notify;
 mod organisations;
 mod outbox;
+mod suppressions;
 
 pub use case_api::{
     get_case, list_cases, CaseDetail, CaseFilter, CaseSummary, FindingView, Scope, TimelineEntry,
@@ -19,6 +20,10 @@ pub use email::{Mailer, SmtpSettings, SmtpTls};
 pub use notify::{queue_case_notifications, render_case_opened};
 pub use organisations::{upsert_organisation, Organisation};
 pub use outbox::{deliver_due, DeliveryReport};
+pub use suppressions::{
+    create_suppression, list_suppressions, revoke_suppression, NewSuppression, Suppression,
+    SuppressionError,
+};
 
 use serde::Deserialize;
 use std::time::Duration;

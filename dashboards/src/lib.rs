@@ -7,11 +7,12 @@ mod api;
 mod error;
 mod evidence;
 mod pages;
+mod suppressions_api;
 mod trace;
 
 pub use accounts::{create_account, AccountRole, Viewer};
 
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
 use std::net::SocketAddr;
@@ -38,6 +39,14 @@ pub fn router(pool: sqlx::PgPool, clickhouse: clickhouse::Client) -> Router {
         .route(
             "/api/v1/patients/{patient_id}/trace",
             get(trace::patient_trace),
+        )
+        .route(
+            "/api/v1/suppressions",
+            get(suppressions_api::list).post(suppressions_api::create),
+        )
+        .route(
+            "/api/v1/suppressions/{id}/revoke",
+            post(suppressions_api::revoke),
         )
         .route("/healthz", get(|| async { "ok" }))
         .with_state(AppState { pool, clickhouse })

@@ -14,4 +14,5 @@ mod end_to_end;
 mod fault_tolerance;
 mod fhir_bulk;
 mod schema;
+mod suppressions;
 mod syslog_feeds;
