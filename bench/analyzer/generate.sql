@@ -11,6 +11,7 @@
 -- example patients = 1500000
 -- example encounters = 1000000
 -- example views = 2000000
+-- example period_seconds = 2592000
 INSERT INTO organisations (org_code, name, org_type, parent_code, region, postcode, source_channel, source_message_id, version, deleted)
 SELECT if(number < 300, concat('G', toString(10000 + number)), concat('R', toString(100 + number))),
        'organisation', if(number < 300, 'gp_practice', 'acute_trust'),
@@ -50,7 +51,7 @@ SELECT concat('ev-', toString(number)), occurred, 0, occurred, 0, 'R', 0, 'rest'
 FROM
 (
     SELECT number, intDiv(number, 5) AS v, intHash32(v * 3) % 100 AS kind, intHash32(v) % {encounters} AS r,
-           toDateTime({month_start} + intDiv(v * 2592000, {views}) + number % 5) AS occurred,
+           toDateTime({month_start} + intDiv(v * {period_seconds}, {views}) + number % 5) AS occurred,
            multiIf(kind < 60, toString(9000000000 + intHash32(v * 41) % {patients}),
                    kind < 95, toString(9000000000 + intHash32(r) % {patients}),
                    toString(9000000000 + intHash32(v * 43) % {patients})) AS patient,
