@@ -2,8 +2,9 @@
 -- integrated care systems, 300 GP practices and 20 acute trusts, {staff} staff, {patients}
 -- patients each registered with a practice, {encounters} hospital encounters naming a
 -- clinician, and {views} record views of five audit events each (the view and four data
--- reads): 60% by practice staff of their registered patients, 35% by the clinician of an
--- encounter (or a colleague of their team) during it, 5% of a random patient by a random user.
+-- reads): 60% by practice staff of their registered patients, 37% by the clinician of an
+-- encounter during it, 3% of a random patient by a random user (unexplained, as real audits
+-- find for out-of-hours services and the like).
 -- It bypasses the collector on purpose (the collector's own throughput is benchmarked in
 -- BENCHMARKS.md): the point is the analyzer's queries over a month of realistic shape.
 -- example month_start = 1764547200
@@ -45,21 +46,23 @@ SELECT concat('enc:', toString(number)), toString(9000000000 + intHash32(number)
        toNullable(toDateTime({month_start} + (number % 30) * 86400 + 3 * 86400)), 'bench', 'enc', 1, 0
 FROM numbers({encounters});
 INSERT INTO access_events (event_id, occurred_at, occurred_ms, received_at, received_ms, action, outcome, event_type, event_subtypes, patient_id, patient_id_system, user_id, user_id_system, user_name, user_org, user_roles, purpose_of_use, emergency_access, emergency_reason, data_entities, client_address, source_node, channel, authenticated_as, raw_format, payload_sha256, raw_payload)
-SELECT concat('ev-', toString(number)), occurred, 0, occurred, 0, 'R', 0, 'rest', [if(number % 5 = 0, 'read', 'search-type')],
+SELECT concat('ev-', toString(number)), occurred, 0, occurred, 0, 'R', 0, 'rest', [if(number % 5 = 0 AND intHash32(v * 61) % 10 < 3, 'search-type', 'read')],
        patient, 'nhs', user, 'sds', '', org, [if(intHash32(v) % 3 = 0, 'R8000', 'R8001')], ['TREAT'],
        toUInt8(intHash32(v * 31) % 5000 = 0), '', if(number % 5 = 0, emptyArrayString(), ['resource|Observation']), '', 'node', 'fhir_http', '', 'json', '', ''
 FROM
 (
     SELECT number, intDiv(number, 5) AS v, intHash32(v * 3) % 100 AS kind, intHash32(v) % {encounters} AS r,
-           toDateTime({month_start} + intDiv(v * {period_seconds}, {views}) + number % 5) AS occurred,
+           toDateTime(if(kind >= 60 AND kind < 97 AND {period_seconds} > 86400,
+                         {month_start} + (r % 30) * 86400 + intHash32(v * 59) % 86400,
+                         {month_start} + intDiv(v * {period_seconds}, {views})) + number % 5) AS occurred,
            multiIf(kind < 60, toString(9000000000 + intHash32(v * 41) % {patients}),
-                   kind < 95, toString(9000000000 + intHash32(r) % {patients}),
+                   kind < 97, toString(9000000000 + intHash32(r) % {patients}),
                    toString(9000000000 + intHash32(v * 43) % {patients})) AS patient,
            multiIf(kind < 60, toString(555000000000 + (intHash32(v * 41) % {patients}) % 300 + 320 * (intHash32(v * 47) % intDiv({staff}, 320))),
-                   kind < 95, toString(555000000000 + 300 + r % 20 + 320 * (intHash32(r * 7) % intDiv({staff}, 320))),
+                   kind < 97, toString(555000000000 + 300 + r % 20 + 320 * (intHash32(r * 7) % intDiv({staff}, 320))),
                    toString(555000000000 + intHash32(v * 53) % {staff})) AS user,
            multiIf(kind < 60, concat('G', toString(10000 + (intHash32(v * 41) % {patients}) % 300)),
-                   kind < 95, concat('R', toString(400 + r % 20)),
+                   kind < 97, concat('R', toString(400 + r % 20)),
                    if((intHash32(v * 53) % {staff}) % 320 < 300, concat('G', toString(10000 + (intHash32(v * 53) % {staff}) % 320)), concat('R', toString(100 + (intHash32(v * 53) % {staff}) % 320)))) AS org
     FROM numbers({views} * 5)
 );

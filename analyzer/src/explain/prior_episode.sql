@@ -69,10 +69,23 @@ FROM
                 argMax(binding, version) AS e_binding, argMax(relationship_id, version) AS e_relationship,
                 argMax(source_channel, version) AS e_channel, argMax(source_message_id, version) AS e_message
             FROM access_explanations
-            WHERE patient_id IN
+            -- Only the histories of the pairs this pass can explain: unexplained accesses of
+            -- the window (few: most accesses were explained by the first pass).
+            WHERE (patient_id, user_id) IN
                 (
-                    SELECT patient_id FROM access_arrivals
-                    WHERE stored_at >= toDateTime({window_start}) AND stored_at < toDateTime({window_end})
+                    SELECT patient_id, user_id
+                    FROM access_explanations
+                    WHERE patient_id IN
+                        (
+                            SELECT patient_id FROM access_arrivals
+                            WHERE stored_at >= toDateTime({window_start}) AND stored_at < toDateTime({window_end})
+                        )
+                      AND event_id IN
+                        (
+                            SELECT event_id FROM access_arrivals
+                            WHERE stored_at >= toDateTime({window_start}) AND stored_at < toDateTime({window_end})
+                        )
+                      AND explained = 0
                 )
             GROUP BY event_id, patient_id, user_id
             HAVING e_explained = 1 AND e_kind != 'prior_episode'

@@ -64,6 +64,10 @@ pub const RULE: Rule = Rule {
 /// The queries of this rule (name, text), for the chDB check.
 pub(crate) const SQL_FILES: &[(&str, &str)] = &[
     (
+        "after_hours/events.sql",
+        include_str!("after_hours/events.sql"),
+    ),
+    (
         "after_hours/profile.sql",
         include_str!("after_hours/profile.sql"),
     ),
@@ -102,24 +106,25 @@ pub(crate) struct HoursTest {
     pub unusual: Vec<usize>,
 }
 
-/// Tests every user-day of `accesses` (user, day, hour, patient) against the user's profile;
-/// returns the rejected ones (pure: the statistics of the rule).
+/// Tests every user-day of `counts` (user, day, hour, distinct patients in that hour) against
+/// the user's profile; returns the rejected ones (pure: the statistics of the rule). A patient
+/// seen in two unusual hours counts twice, which errs towards reporting.
 pub(crate) fn unusual_days(
     profiles: &HashMap<String, (HourProfile, u64)>,
-    accesses: &[(String, u32, usize, String)],
+    counts: &[(String, u32, usize, u64)],
     min_history_days: u64,
     min_share: f64,
     fdr: f64,
     min_patients: u64,
 ) -> Vec<HoursTest> {
-    let mut days: BTreeMap<(&str, u32), Vec<(usize, &str)>> = BTreeMap::new();
-    for (user, day, hour, patient) in accesses {
+    let mut days: BTreeMap<(&str, u32), Vec<(usize, u64)>> = BTreeMap::new();
+    for (user, day, hour, patients) in counts {
         days.entry((user.as_str(), *day))
             .or_default()
-            .push((*hour, patient.as_str()));
+            .push((*hour, *patients));
     }
     let mut tests = Vec::new();
-    for ((user, day), seen) in days {
+    for ((user, day), hours) in days {
         let Some((profile, active_days)) = profiles.get(user) else {
             continue;
         };
@@ -128,27 +133,23 @@ pub(crate) fn unusual_days(
         }
         let unusual = profile.unusual_hours(min_share);
         let share = profile.unusual_share(min_share);
-        let mut all: Vec<&str> = seen.iter().map(|(_, p)| *p).collect();
-        all.sort_unstable();
-        all.dedup();
-        let mut odd: Vec<&str> = seen
+        let all: u64 = hours.iter().map(|(_, p)| p).sum();
+        let odd: u64 = hours
             .iter()
             .filter(|(hour, _)| unusual.contains(hour))
-            .map(|(_, p)| *p)
-            .collect();
-        odd.sort_unstable();
-        odd.dedup();
-        let mean = all.len() as f64 * share;
+            .map(|(_, p)| p)
+            .sum();
+        let mean = all as f64 * share;
         tests.push(HoursTest {
             user_id: user.to_owned(),
             day,
-            patients: all.len() as u64,
-            unusual_patients: odd.len() as u64,
+            patients: all,
+            unusual_patients: odd,
             unusual_share: share,
-            p_value: if odd.is_empty() {
+            p_value: if odd == 0 {
                 1.0
             } else {
-                poisson_upper_tail(odd.len() as u64, mean.max(1e-3))
+                poisson_upper_tail(odd, mean.max(1e-3))
             },
             unusual,
         });
@@ -161,6 +162,14 @@ pub(crate) fn unusual_days(
         .filter(|(test, rejected)| *rejected && test.unusual_patients >= min_patients)
         .map(|(test, _)| test)
         .collect()
+}
+
+#[derive(Debug, Clone, Row, Deserialize)]
+struct WindowCount {
+    user_id: String,
+    day: u32,
+    hour: u8,
+    patients: u64,
 }
 
 fn evaluate(input: StatisticalInput<'_>) -> CandidateFuture<'_> {
@@ -186,7 +195,7 @@ fn evaluate(input: StatisticalInput<'_>) -> CandidateFuture<'_> {
             .into_iter()
             .map(|(user, (hours, days))| (user, (HourProfile::from_counts(&hours), days)))
             .collect();
-        let rows: Vec<CandidateRow> = query(
+        let window_counts: Vec<WindowCount> = query(
             input.clickhouse,
             "after_hours/window.sql",
             include_str!("after_hours/window.sql"),
@@ -194,37 +203,48 @@ fn evaluate(input: StatisticalInput<'_>) -> CandidateFuture<'_> {
         )?
         .fetch_all()
         .await?;
-        let accesses: Vec<(String, u32, usize, String)> = rows
-            .iter()
-            .map(|row| {
-                (
-                    row.user_id.clone(),
-                    row.occurred_at / 86_400,
-                    (row.occurred_at % 86_400 / 3_600) as usize,
-                    row.patient_id.clone(),
-                )
-            })
+        let counts: Vec<(String, u32, usize, u64)> = window_counts
+            .into_iter()
+            .map(|c| (c.user_id, c.day, usize::from(c.hour), c.patients))
             .collect();
         let flagged = unusual_days(
             &profiles,
-            &accesses,
+            &counts,
             int(input.params, "min_history_days", 10) as u64,
             float(input.params, "min_share", 0.01),
             float(input.params, "fdr", 0.01),
             int(input.params, "min_patients", 3) as u64,
         );
-        let by_day: HashMap<(&str, u32), &HoursTest> = flagged
-            .iter()
-            .map(|test| ((test.user_id.as_str(), test.day), test))
-            .collect();
+        if flagged.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut keys = Vec::new();
+        let mut users = Vec::new();
+        let mut by_key: HashMap<String, &HoursTest> = HashMap::new();
+        for test in &flagged {
+            users.push(test.user_id.clone());
+            for hour in &test.unusual {
+                let key = format!("{}|{}|{hour}", test.user_id, test.day);
+                keys.push(key.clone());
+                by_key.insert(key, test);
+            }
+        }
+        users.dedup();
+        binds.insert("users", BindValue::Texts(users));
+        binds.insert("keys", BindValue::Texts(keys));
+        let rows: Vec<CandidateRow> = query(
+            input.clickhouse,
+            "after_hours/events.sql",
+            include_str!("after_hours/events.sql"),
+            &binds,
+        )?
+        .fetch_all()
+        .await?;
         Ok(rows
             .into_iter()
             .filter_map(|row| {
-                let test = *by_day.get(&(row.user_id.as_str(), row.occurred_at / 86_400))?;
+                let test = *by_key.get(&format!("{}|{}", row.user_id, row.detail))?;
                 let hour = (row.occurred_at % 86_400 / 3_600) as usize;
-                if !test.unusual.contains(&hour) {
-                    return None;
-                }
                 let mut candidate = Candidate::from(row);
                 candidate.evidence = serde_json::json!({
                     "day": test.day,
@@ -254,11 +274,14 @@ mod tests {
         HashMap::from([("u1".to_owned(), (HourProfile::from_counts(&hours), 20))])
     }
 
-    fn accesses(hours: &[usize]) -> Vec<(String, u32, usize, String)> {
-        hours
-            .iter()
-            .enumerate()
-            .map(|(i, &hour)| ("u1".to_owned(), 500, hour, format!("p{i}")))
+    fn accesses(hours: &[usize]) -> Vec<(String, u32, usize, u64)> {
+        let mut per_hour: BTreeMap<usize, u64> = BTreeMap::new();
+        for hour in hours {
+            *per_hour.entry(*hour).or_default() += 1;
+        }
+        per_hour
+            .into_iter()
+            .map(|(hour, patients)| ("u1".to_owned(), 500, hour, patients))
             .collect()
     }
 

@@ -47,10 +47,22 @@ FROM
             SELECT event_id, patient_id, user_id, any(occurred_at) AS h_occurred,
                    argMax(explained, version) AS h_explained_flag
             FROM access_explanations
-            WHERE patient_id IN
+            -- Only the histories of the pairs that can fire: unexplained accesses of the window.
+            WHERE (patient_id, user_id) IN
                 (
-                    SELECT patient_id FROM access_arrivals
-                    WHERE stored_at >= toDateTime({window_start}) AND stored_at < toDateTime({window_end})
+                    SELECT patient_id, user_id
+                    FROM access_explanations
+                    WHERE patient_id IN
+                        (
+                            SELECT patient_id FROM access_arrivals
+                            WHERE stored_at >= toDateTime({window_start}) AND stored_at < toDateTime({window_end})
+                        )
+                      AND event_id IN
+                        (
+                            SELECT event_id FROM access_arrivals
+                            WHERE stored_at >= toDateTime({window_start}) AND stored_at < toDateTime({window_end})
+                        )
+                      AND explained = 0
                 )
             GROUP BY event_id, patient_id, user_id
         )
