@@ -265,7 +265,9 @@ mod tests {
                 continue;
             };
             let examples = crate::sql::examples(sql);
-            for name in crate::sql::placeholders(sql) {
+            let expanded = crate::sql::expand(sql);
+            assert!(!expanded.contains("{@"), "{file}: unknown fragment");
+            for name in crate::sql::placeholders(&expanded) {
                 assert!(
                     examples.contains_key(name),
                     "{file}: no example for {{{name}}}"
@@ -280,7 +282,7 @@ mod tests {
             }
             for param in rule.params {
                 assert!(
-                    crate::sql::placeholders(sql).contains(&param.name),
+                    crate::sql::placeholders(&expanded).contains(&param.name),
                     "{}: parameter {} is not used by its query",
                     rule.id,
                     param.name

@@ -3,6 +3,11 @@
 //! so `scripts/chdb_check_queries.py` can run it on a current ClickHouse. Here the placeholders
 //! become the clickhouse crate's client-side `?` binds, filled by name, so a value is always
 //! escaped by the crate and never spliced in by hand.
+//!
+//! Subqueries many files share (the window's patients, its unexplained accesses, merges in
+//! force) are written once in `fragments/<name>.sql` and included as `{@name}`: ClickHouse
+//! 18.16 has no `WITH name AS (subquery)`, so the expansion happens here (and, identically, in
+//! the chDB check).
 
 use crate::error::AnalyzerError;
 use serde::Serialize;
@@ -22,6 +27,50 @@ pub enum BindValue {
 
 /// Values by placeholder name.
 pub type Binds = BTreeMap<&'static str, BindValue>;
+
+/// The shared subqueries, by name.
+const FRAGMENTS: &[(&str, &str)] = &[
+    (
+        "merged_patients",
+        include_str!("fragments/merged_patients.sql"),
+    ),
+    (
+        "unexplained_in_window",
+        include_str!("fragments/unexplained_in_window.sql"),
+    ),
+    (
+        "unexplained_pairs",
+        include_str!("fragments/unexplained_pairs.sql"),
+    ),
+    ("window_events", include_str!("fragments/window_events.sql")),
+    (
+        "window_patients",
+        include_str!("fragments/window_patients.sql"),
+    ),
+];
+
+fn without_comments(sql: &str) -> String {
+    sql.lines()
+        .filter(|line| !line.trim_start().starts_with("--"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `sql` with every `{@name}` replaced by its fragment (fragments may include fragments).
+/// An unknown fragment is left as it is, so ClickHouse refuses the query by its name (and the
+/// registry tests catch it first).
+pub fn expand(sql: &str) -> String {
+    let mut text = sql.to_owned();
+    for _ in 0..4 {
+        if !text.contains("{@") {
+            break;
+        }
+        for (name, fragment) in FRAGMENTS {
+            text = text.replace(&format!("{{@{name}}}"), without_comments(fragment).trim());
+        }
+    }
+    text
+}
 
 /// The placeholder names of `sql` in order of appearance (repeats included).
 pub fn placeholders(sql: &str) -> Vec<&str> {
@@ -55,8 +104,9 @@ pub fn examples(sql: &str) -> BTreeMap<&str, &str> {
 /// the error.
 pub fn with_examples(sql: &str) -> Result<String, String> {
     let examples = examples(sql);
-    let mut text = positional(sql);
-    for name in placeholders(sql) {
+    let expanded = expand(sql);
+    let mut text = positional(&expanded);
+    for name in placeholders(&expanded) {
         let value = examples.get(name).ok_or_else(|| name.to_owned())?;
         text = text.replacen('?', value, 1);
     }
@@ -65,11 +115,7 @@ pub fn with_examples(sql: &str) -> Result<String, String> {
 
 /// `sql` with comments dropped and every placeholder turned into `?`.
 fn positional(sql: &str) -> String {
-    let body: Vec<&str> = sql
-        .lines()
-        .filter(|line| !line.trim_start().starts_with("--"))
-        .collect();
-    let mut text = body.join("\n");
+    let mut text = without_comments(sql);
     for name in placeholders(sql) {
         text = text.replacen(&format!("{{{name}}}"), "?", 1);
     }
@@ -83,8 +129,9 @@ pub fn query(
     sql: &'static str,
     binds: &Binds,
 ) -> Result<clickhouse::query::Query, AnalyzerError> {
-    let mut query = client.query(&positional(sql));
-    for name in placeholders(sql) {
+    let expanded = expand(sql);
+    let mut query = client.query(&positional(&expanded));
+    for name in placeholders(&expanded) {
         let value = binds.get(name).ok_or(AnalyzerError::MissingBind {
             file,
             name: name.to_owned(),
@@ -112,5 +159,15 @@ mod tests {
         assert_eq!(placeholders(sql), vec!["a", "a", "b"]);
         assert_eq!(positional(sql), "SELECT ? + ?, ?\nFROM t WHERE x = [1]");
         assert_eq!(examples(sql).get("b"), Some(&"'x'"));
+    }
+
+    #[test]
+    fn fragments_expand_with_their_placeholders() {
+        let text = expand("SELECT 1 WHERE event_id IN ({@unexplained_in_window})");
+        assert!(!text.contains("{@"), "{text}");
+        assert_eq!(
+            placeholders(&text),
+            ["window_start", "window_end", "window_start", "window_end"]
+        );
     }
 }

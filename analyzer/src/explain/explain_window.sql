@@ -106,10 +106,7 @@ FROM
                 ) AS source_3
                 ANY LEFT JOIN
                 (
-                    SELECT alias_id AS patient_id, argMax(canonical_id, version) AS l_canonical
-                    FROM patient_links
-                    GROUP BY alias_id
-                    HAVING argMax(deleted, version) = 0
+                    {@merged_patients}
                 ) AS joined_4 USING patient_id
             ) AS source_5
             ANY LEFT JOIN
@@ -157,23 +154,20 @@ FROM
                                 FROM care_relationships
                                 WHERE patient_id IN
                                     (
-                                        SELECT patient_id FROM access_arrivals
-                                        WHERE stored_at >= toDateTime({window_start}) AND stored_at < toDateTime({window_end})
+                                        {@window_patients}
                                     )
                                    OR patient_id IN
                                     (
                                         SELECT canonical_id FROM patient_links WHERE alias_id IN
                                         (
-                                            SELECT patient_id FROM access_arrivals
-                                            WHERE stored_at >= toDateTime({window_start}) AND stored_at < toDateTime({window_end})
+                                            {@window_patients}
                                         )
                                     )
                                    OR patient_id IN
                                     (
                                         SELECT alias_id FROM patient_links WHERE canonical_id IN
                                         (
-                                            SELECT patient_id FROM access_arrivals
-                                            WHERE stored_at >= toDateTime({window_start}) AND stored_at < toDateTime({window_end})
+                                            {@window_patients}
                                         )
                                     )
                                 GROUP BY relationship_id

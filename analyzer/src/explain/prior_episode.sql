@@ -42,13 +42,11 @@ FROM
         FROM access_explanations
         WHERE patient_id IN
             (
-                SELECT patient_id FROM access_arrivals
-                WHERE stored_at >= toDateTime({window_start}) AND stored_at < toDateTime({window_end})
+                {@window_patients}
             )
           AND event_id IN
             (
-                SELECT event_id FROM access_arrivals
-                WHERE stored_at >= toDateTime({window_start}) AND stored_at < toDateTime({window_end})
+                {@window_events}
                   AND ({all_events} = 1 OR event_id IN (SELECT arrayJoin({event_ids})))
             )
         GROUP BY event_id, occurred_at, received_at, patient_id, user_id, user_org
@@ -73,19 +71,7 @@ FROM
             -- the window (few: most accesses were explained by the first pass).
             WHERE (patient_id, user_id) IN
                 (
-                    SELECT patient_id, user_id
-                    FROM access_explanations
-                    WHERE patient_id IN
-                        (
-                            SELECT patient_id FROM access_arrivals
-                            WHERE stored_at >= toDateTime({window_start}) AND stored_at < toDateTime({window_end})
-                        )
-                      AND event_id IN
-                        (
-                            SELECT event_id FROM access_arrivals
-                            WHERE stored_at >= toDateTime({window_start}) AND stored_at < toDateTime({window_end})
-                        )
-                      AND explained = 0
+                    {@unexplained_pairs}
                 )
             GROUP BY event_id, patient_id, user_id
             HAVING e_explained = 1 AND e_kind != 'prior_episode'

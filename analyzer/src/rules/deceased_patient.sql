@@ -18,8 +18,7 @@ ANY INNER JOIN
     FROM patients
     WHERE patient_id IN
         (
-            SELECT patient_id FROM access_arrivals
-            WHERE stored_at >= toDateTime({window_start}) AND stored_at < toDateTime({window_end})
+            {@window_patients}
         )
     GROUP BY patient_id
     HAVING p_death IS NOT NULL AND argMax(deleted, version) = 0

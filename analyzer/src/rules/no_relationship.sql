@@ -9,18 +9,5 @@ FROM access_arrivals
 WHERE stored_at >= toDateTime({window_start}) AND stored_at < toDateTime({window_end})
   AND event_id IN
 (
-    SELECT event_id
-    FROM access_explanations
-    WHERE patient_id IN
-        (
-            SELECT patient_id FROM access_arrivals
-            WHERE stored_at >= toDateTime({window_start}) AND stored_at < toDateTime({window_end})
-        )
-      AND event_id IN
-        (
-            SELECT event_id FROM access_arrivals
-            WHERE stored_at >= toDateTime({window_start}) AND stored_at < toDateTime({window_end})
-        )
-    GROUP BY event_id
-    HAVING argMax(explained, version) = 0
+    {@unexplained_in_window}
 )

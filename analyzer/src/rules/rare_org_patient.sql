@@ -21,20 +21,7 @@ FROM
               AND user_org != ''
               AND event_id IN
                 (
-                    SELECT event_id
-                    FROM access_explanations
-                    WHERE patient_id IN
-                        (
-                            SELECT patient_id FROM access_arrivals
-                            WHERE stored_at >= toDateTime({window_start}) AND stored_at < toDateTime({window_end})
-                        )
-                      AND event_id IN
-                        (
-                            SELECT event_id FROM access_arrivals
-                            WHERE stored_at >= toDateTime({window_start}) AND stored_at < toDateTime({window_end})
-                        )
-                    GROUP BY event_id
-                    HAVING argMax(explained, version) = 0
+                    {@unexplained_in_window}
                 )
         ) AS source_4
         ANY INNER JOIN
@@ -61,8 +48,7 @@ FROM
                     FROM care_relationships
                     WHERE patient_id IN
                         (
-                            SELECT patient_id FROM access_arrivals
-                            WHERE stored_at >= toDateTime({window_start}) AND stored_at < toDateTime({window_end})
+                            {@window_patients}
                         )
                     GROUP BY relationship_id, patient_id
                 )
@@ -72,8 +58,7 @@ FROM
                 FROM patients
                 WHERE patient_id IN
                     (
-                        SELECT patient_id FROM access_arrivals
-                        WHERE stored_at >= toDateTime({window_start}) AND stored_at < toDateTime({window_end})
+                        {@window_patients}
                     )
                 GROUP BY patient_id
                 HAVING c_org != ''

@@ -23,20 +23,7 @@ FROM
         WHERE stored_at >= toDateTime({window_start}) AND stored_at < toDateTime({window_end})
           AND event_id IN
             (
-                SELECT event_id
-                FROM access_explanations
-                WHERE patient_id IN
-                    (
-                        SELECT patient_id FROM access_arrivals
-                        WHERE stored_at >= toDateTime({window_start}) AND stored_at < toDateTime({window_end})
-                    )
-                  AND event_id IN
-                    (
-                        SELECT event_id FROM access_arrivals
-                        WHERE stored_at >= toDateTime({window_start}) AND stored_at < toDateTime({window_end})
-                    )
-                GROUP BY event_id
-                HAVING argMax(explained, version) = 0
+                {@unexplained_in_window}
             )
     ) AS source_2
     ANY INNER JOIN
@@ -50,19 +37,7 @@ FROM
             -- Only the histories of the pairs that can fire: unexplained accesses of the window.
             WHERE (patient_id, user_id) IN
                 (
-                    SELECT patient_id, user_id
-                    FROM access_explanations
-                    WHERE patient_id IN
-                        (
-                            SELECT patient_id FROM access_arrivals
-                            WHERE stored_at >= toDateTime({window_start}) AND stored_at < toDateTime({window_end})
-                        )
-                      AND event_id IN
-                        (
-                            SELECT event_id FROM access_arrivals
-                            WHERE stored_at >= toDateTime({window_start}) AND stored_at < toDateTime({window_end})
-                        )
-                      AND explained = 0
+                    {@unexplained_pairs}
                 )
             GROUP BY event_id, patient_id, user_id
         )

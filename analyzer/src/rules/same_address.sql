@@ -38,8 +38,7 @@ FROM
             FROM patients
             WHERE patient_id IN
                 (
-                    SELECT patient_id FROM access_arrivals
-                    WHERE stored_at >= toDateTime({window_start}) AND stored_at < toDateTime({window_end})
+                    {@window_patients}
                 )
             GROUP BY patient_id
             HAVING argMax(deleted, version) = 0

@@ -12,18 +12,5 @@ WHERE stored_at >= toDateTime({window_start}) AND stored_at < toDateTime({window
   AND arrayExists(s -> has({search_codes}, replaceRegexpOne(s, '^.*\\|', '')), arrayPushBack(event_subtypes, event_type))
   AND event_id IN
 (
-    SELECT event_id
-    FROM access_explanations
-    WHERE patient_id IN
-        (
-            SELECT patient_id FROM access_arrivals
-            WHERE stored_at >= toDateTime({window_start}) AND stored_at < toDateTime({window_end})
-        )
-      AND event_id IN
-        (
-            SELECT event_id FROM access_arrivals
-            WHERE stored_at >= toDateTime({window_start}) AND stored_at < toDateTime({window_end})
-        )
-    GROUP BY event_id
-    HAVING argMax(explained, version) = 0
+    {@unexplained_in_window}
 )

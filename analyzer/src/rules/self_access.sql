@@ -25,10 +25,7 @@ FROM
     ) AS source_4
     ANY LEFT JOIN
     (
-        SELECT alias_id AS patient_id, argMax(canonical_id, version) AS l_canonical
-        FROM patient_links
-        GROUP BY alias_id
-        HAVING argMax(deleted, version) = 0
+        {@merged_patients}
     ) AS joined_2 USING patient_id
 )
 WHERE s_patient = patient_id OR (l_canonical != '' AND s_patient = l_canonical)

@@ -15,10 +15,7 @@ FROM
     ) AS source_3
     ANY LEFT JOIN
     (
-        SELECT alias_id AS patient_id, argMax(canonical_id, version) AS l_canonical
-        FROM patient_links
-        GROUP BY alias_id
-        HAVING argMax(deleted, version) = 0
+        {@merged_patients}
     ) AS joined_1 USING patient_id
 ) AS source_4
 ANY INNER JOIN

@@ -28,6 +28,7 @@ fn analyzer_queries_run_on_current_clickhouse() {
     let output = std::process::Command::new(&python)
         .arg(format!("{root}/scripts/chdb_check_queries.py"))
         .arg(format!("{root}/migrations/clickhouse"))
+        .arg(format!("{root}/analyzer/src/fragments"))
         .arg(format!("{root}/analyzer/src/explain"))
         .arg(format!("{root}/analyzer/src/rules"))
         .output()
