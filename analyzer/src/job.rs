@@ -13,7 +13,7 @@
 use crate::error::AnalyzerError;
 use crate::evaluate::candidates;
 use crate::explain::{explain, Events};
-use crate::record::{load_outcomes, record, NewFinding, Recorded};
+use crate::record::{record, NewFinding, Recorded, RunContext};
 use crate::rules::{Candidate, RulePath};
 use crate::settings::{AnalyzerSettings, ConfiguredRule};
 use crate::watermark::{load_watermark, lock, store_watermark};
@@ -287,10 +287,11 @@ pub(crate) async fn run_rule(
         .await
         .with_context(|| format!("rule {} failed", configured.rule.id))?;
     summary.candidates = found.len();
-    let outcomes = load_outcomes(&mut transaction).await?;
+    let event_ids: Vec<String> = found.iter().map(|c| c.event_id.clone()).collect();
+    let mut context = RunContext::load(&mut transaction, configured.rule.id, &event_ids).await?;
     for candidate in &found {
         let finding = new_finding(configured, candidate);
-        match record(&mut transaction, settings, &outcomes, &finding).await? {
+        match record(&mut transaction, settings, &mut context, &finding).await? {
             Recorded::Duplicate => {}
             Recorded::Suppressed => summary.suppressed += 1,
             Recorded::Pending => summary.pending += 1,
@@ -301,6 +302,7 @@ pub(crate) async fn run_rule(
             }
         }
     }
+    context.finish(&mut transaction, settings).await?;
     store_watermark(&mut transaction, &job, i64::from(end) * 1000).await?;
     transaction.commit().await?;
     Ok(summary)

@@ -44,6 +44,74 @@ pub(crate) enum Recorded {
 /// Per-rule (confirmed, appropriate) outcomes, read once per run.
 pub(crate) type Outcomes = HashMap<String, (i64, i64)>;
 
+/// A suppression in force: who and what it covers (`None`: anyone).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct ActiveSuppression {
+    pub id: i64,
+    pub user_id: Option<String>,
+    pub patient_id: Option<String>,
+    pub org_code: Option<String>,
+}
+
+impl ActiveSuppression {
+    fn covers(&self, finding: &NewFinding) -> bool {
+        let matches = |scope: &Option<String>, value: Option<&str>| {
+            scope.as_deref().is_none_or(|wanted| Some(wanted) == value)
+        };
+        matches(&self.user_id, Some(&finding.user_id))
+            && matches(&self.patient_id, Some(&finding.patient_id))
+            && matches(&self.org_code, finding.user_org.as_deref())
+    }
+}
+
+/// What one rule run reads once before recording its findings: the rule's outcomes, the
+/// suppressions in force for it and the events it has already recorded.
+#[derive(Debug, Default)]
+pub(crate) struct RunContext {
+    pub outcomes: Outcomes,
+    pub suppressions: Vec<ActiveSuppression>,
+    pub recorded: std::collections::HashSet<String>,
+    /// Cases changed by the run, re-scored once at its end.
+    pub touched: std::collections::BTreeSet<i64>,
+}
+
+impl RunContext {
+    pub async fn load(
+        transaction: &mut Transaction<'_, Postgres>,
+        rule_id: &str,
+        event_ids: &[String],
+    ) -> Result<Self, sqlx::Error> {
+        let outcomes = load_outcomes(transaction).await?;
+        let suppressions = sqlx::query_as(include_str!("record/active_suppressions.sql"))
+            .bind(rule_id)
+            .fetch_all(&mut **transaction)
+            .await?;
+        let recorded: Vec<String> = sqlx::query_scalar(include_str!("record/recorded_events.sql"))
+            .bind(rule_id)
+            .bind(event_ids)
+            .fetch_all(&mut **transaction)
+            .await?;
+        Ok(Self {
+            outcomes,
+            suppressions,
+            recorded: recorded.into_iter().collect(),
+            touched: Default::default(),
+        })
+    }
+
+    /// Re-scores every case the run changed.
+    pub async fn finish(
+        self,
+        transaction: &mut Transaction<'_, Postgres>,
+        settings: &AnalyzerSettings,
+    ) -> Result<(), sqlx::Error> {
+        for case_id in &self.touched {
+            rescore(transaction, settings, &self.outcomes, *case_id).await?;
+        }
+        Ok(())
+    }
+}
+
 pub(crate) async fn load_outcomes(
     transaction: &mut Transaction<'_, Postgres>,
 ) -> Result<Outcomes, sqlx::Error> {
@@ -59,28 +127,16 @@ pub(crate) async fn load_outcomes(
 pub(crate) async fn record(
     transaction: &mut Transaction<'_, Postgres>,
     settings: &AnalyzerSettings,
-    outcomes: &Outcomes,
+    context: &mut RunContext,
     finding: &NewFinding,
 ) -> Result<Recorded, sqlx::Error> {
-    let already: bool = sqlx::query_scalar(include_str!("record/already_recorded.sql"))
-        .bind(finding.rule_id)
-        .bind(&finding.event_id)
-        .fetch_one(&mut **transaction)
-        .await?;
-    if already {
+    if !context.recorded.insert(finding.event_id.clone()) {
         return Ok(Recorded::Duplicate);
     }
-    let suppression: Option<i64> =
-        sqlx::query_scalar(include_str!("record/matching_suppression.sql"))
-            .bind(finding.rule_id)
-            .bind(&finding.user_id)
-            .bind(&finding.patient_id)
-            .bind(finding.user_org.as_deref().unwrap_or_default())
-            .fetch_optional(&mut **transaction)
-            .await?;
-    if let Some(suppression_id) = suppression {
+    let outcomes = &context.outcomes;
+    if let Some(suppression) = context.suppressions.iter().find(|s| s.covers(finding)) {
         sqlx::query(include_str!("record/insert_suppressed.sql"))
-            .bind(suppression_id)
+            .bind(suppression.id)
             .bind(finding.rule_id)
             .bind(&finding.event_id)
             .bind(finding.severity.as_str())
@@ -104,7 +160,7 @@ pub(crate) async fn record(
         .await?;
     if let Some(case_id) = open_case {
         add_to_case(transaction, case_id, finding).await?;
-        rescore(transaction, settings, outcomes, case_id).await?;
+        context.touched.insert(case_id);
         return Ok(Recorded::ExtendedCase);
     }
 
@@ -175,6 +231,7 @@ pub(crate) async fn record(
         .await?;
     }
     rescore(transaction, settings, outcomes, case_id).await?;
+    context.touched.insert(case_id);
     Ok(Recorded::OpenedCase)
 }
 

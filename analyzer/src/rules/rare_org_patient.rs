@@ -5,7 +5,8 @@
 //! Rationale: in a shared care record every organisation can open every patient; care across
 //! regions is nearly always preceded by a referral, a transfer or an attendance that the care
 //! context records. An unexplained look from another region is rarer and more telling than one
-//! from next door.
+//! from next door; still, out-of-hours and ambulance services cross regions every night, so it
+//! is low severity: evidence that adds to a case, not one on its own.
 //!
 //! Evidence: `organisations.region` of the user's organisation and of the patient's registered
 //! practice and every organisation with a relationship; the access's explanation.
@@ -16,7 +17,7 @@ use domain::Severity;
 pub const RULE: Rule = Rule {
     id: "rare_org_patient",
     title: "Cross-region access without any contact",
-    default_severity: Severity::Medium,
+    default_severity: Severity::Low,
     path: RulePath::Scheduled,
     explained_away_at: Some(Binding::Organisation),
     params: &[],
