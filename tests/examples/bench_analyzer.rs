@@ -42,7 +42,7 @@ async fn logged_since(clickhouse: &clickhouse::Client, since: u32) -> anyhow::Re
     Ok(clickhouse
         .query(
             "SELECT query_duration_ms AS duration_ms, memory_usage AS memory, read_rows,
-                    replaceRegexpAll(substring(query, 1, 70), '\\s+', ' ') AS head
+                    replaceRegexpAll(substring(query, 1, 70), '[[:space:]]+', ' ') AS head
              FROM system.query_log
              WHERE type = 2 AND event_time >= toDateTime(?)
                AND query NOT LIKE '%query_log%' AND query NOT LIKE 'SYSTEM%'
@@ -149,8 +149,13 @@ async fn main() -> anyhow::Result<()> {
     );
 
     let settings = analyzer::AnalyzerSettings::default();
-    // The whole month is one window: wait until everything is settled on ClickHouse's clock.
-    tokio::time::sleep(std::time::Duration::from_millis(3_500)).await;
+    // The whole month is one window. Wait until it is settled on ClickHouse's clock and older
+    // than the windows' overlap, as a month of events is in production, so the incremental
+    // window below re-reads only its own overlap.
+    tokio::time::sleep(std::time::Duration::from_millis(
+        u64::try_from(settings.overlap_ms).unwrap_or(60_000) + 3_500,
+    ))
+    .await;
     let since: u32 = clickhouse
         .query("SELECT toUInt32(now())")
         .fetch_one()
@@ -182,13 +187,7 @@ async fn main() -> anyhow::Result<()> {
         cases as f64 * 1000.0 / views as f64
     );
 
-    // Five minutes of new events (the month's rate), then the incremental window, once the
-    // month's events are older than the windows' overlap (as in production, where the
-    // previous window ran five minutes earlier).
-    tokio::time::sleep(std::time::Duration::from_millis(
-        u64::try_from(settings.overlap_ms).unwrap_or(60_000) + 2_000,
-    ))
-    .await;
+    // Five minutes of new events (the month's rate), then the incremental window.
     let five_minutes = (views * 300 / 2_592_000).max(1);
     let increment = binds(
         include_str!("../../bench/analyzer/generate.sql"),
