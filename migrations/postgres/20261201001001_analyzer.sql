@@ -7,6 +7,8 @@ ALTER TABLE cases ADD COLUMN score_components jsonb NOT NULL DEFAULT '{}'::jsonb
 -- Set when care context that arrived after the accesses explained every finding of the case.
 ALTER TABLE cases ADD COLUMN explained_away_at timestamptz;
 CREATE INDEX cases_grouping_by_user ON cases (user_id, last_event_at) WHERE state <> 'closed';
+-- A user's earlier cases (repeat behaviour in the score) are read for every finding recorded.
+CREATE INDEX cases_by_user ON cases (user_id);
 
 -- A finding that later care context explains is kept (it is part of the record) and marked,
 -- with the explanation that did it (relationship kind, binding, source message).
