@@ -18,6 +18,8 @@ pub enum DashboardError {
     Postgres(#[from] sqlx::Error),
     #[error("clickhouse: {0}")]
     ClickHouse(#[from] clickhouse::error::Error),
+    #[error("{0}")]
+    Alerts(#[from] alerts::AlertsError),
 }
 
 impl IntoResponse for DashboardError {
@@ -27,6 +29,7 @@ impl IntoResponse for DashboardError {
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Alerts(error) => alerts_status(error),
             Self::Postgres(_) | Self::ClickHouse(_) => {
                 tracing::error!(error = %self, "dashboard request failed");
                 StatusCode::INTERNAL_SERVER_ERROR
@@ -37,8 +40,13 @@ impl IntoResponse for DashboardError {
         } else {
             self.to_string()
         };
-        let mut response =
-            (status, axum::Json(serde_json::json!({ "error": message }))).into_response();
+        let mut body = serde_json::json!({ "error": message });
+        if let Self::Alerts(error) = &self {
+            if let Some(current) = error.current_version() {
+                body["current_version"] = current.into();
+            }
+        }
+        let mut response = (status, axum::Json(body)).into_response();
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -46,5 +54,20 @@ impl IntoResponse for DashboardError {
             );
         }
         response
+    }
+}
+
+/// Workflow errors: 404 outside the reader's scope, 403 for a role that may not act, 409 for a
+/// stale version (the body names the current one), 422 for a request the workflow refuses.
+fn alerts_status(error: &alerts::AlertsError) -> StatusCode {
+    match error {
+        alerts::AlertsError::NotFound { .. } => StatusCode::NOT_FOUND,
+        alerts::AlertsError::Forbidden(_) => StatusCode::FORBIDDEN,
+        alerts::AlertsError::Conflict { .. } => StatusCode::CONFLICT,
+        alerts::AlertsError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        alerts::AlertsError::Database(error) => {
+            tracing::error!(%error, "dashboard request failed");
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
     }
 }

@@ -95,6 +95,11 @@ pub async fn case_accesses(
         .iter()
         .map(|finding| finding.event_id.as_str())
         .collect();
+    // A case merged into another has no findings left (and ClickHouse 18.16 cannot type an
+    // empty array literal in `has`).
+    if event_ids.is_empty() {
+        return Ok(Vec::new());
+    }
     let rows: Vec<AccessRow> = clickhouse
         .query(include_str!("evidence/case_accesses.sql"))
         .bind(&case.summary.patient_id)

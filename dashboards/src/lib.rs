@@ -4,11 +4,14 @@
 
 mod accounts;
 mod api;
+mod breach_api;
 mod error;
 mod evidence;
+mod organisations_api;
 mod pages;
 mod suppressions_api;
 mod trace;
+mod workflow_api;
 
 pub use accounts::{create_account, AccountRole, Viewer};
 
@@ -48,6 +51,9 @@ pub fn router(pool: sqlx::PgPool, clickhouse: clickhouse::Client) -> Router {
             "/api/v1/suppressions/{id}/revoke",
             post(suppressions_api::revoke),
         )
+        .merge(workflow_api::routes())
+        .merge(breach_api::routes())
+        .merge(organisations_api::routes())
         .route("/healthz", get(|| async { "ok" }))
         .with_state(AppState { pool, clickhouse })
 }
