@@ -280,7 +280,7 @@ pub(crate) async fn run_rule(
         watermark_ms: i64::from(end) * 1000,
         ..RunSummary::default()
     };
-    if window.is_empty() || i64::from(end) * 1000 <= watermark {
+    if window.is_empty() {
         return Ok(summary);
     }
     let found = candidates(clickhouse, configured, window)
