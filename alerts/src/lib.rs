@@ -31,6 +31,7 @@ mod outbox;
 mod render;
 mod routing;
 mod sharing;
+mod suppressions;
 mod user_warning;
 mod webhook;
 mod workflow;
@@ -67,6 +68,10 @@ pub use organisations::{
 pub use outbox::{deliver_due, DeliveryLimits, DeliveryReport, OutboxEntry};
 pub use render::{case_link, render_case_opened, BreachStage, CaseLine, Notice, NoticeKind};
 pub use sharing::{share_case, unshare_case};
+pub use suppressions::{
+    create_suppression, list_suppressions, revoke_suppression, NewSuppression, Suppression,
+    SuppressionError,
+};
 pub use user_warning::{in_holdout, warning_effect, ArmOutcome, WarningEffect};
 pub use webhook::{
     sign as sign_webhook, verify_signature, SignatureError, DELIVERY_HEADER, SIGNATURE_HEADER,

@@ -1,93 +1,96 @@
-//! The scheduled rule run: on each cron tick, evaluate every rule over the window of collector
-//! receive time since the durable watermark, record findings and cases, and advance the
-//! watermark, all in one PostgreSQL transaction.
+//! The scheduled path and the shared steps of both paths. On each cron tick: explain what
+//! ClickHouse stored since the explanation watermark, evaluate every due scheduled rule over
+//! its own window (from its watermark, less the overlap, to the explanation watermark),
+//! recording each rule's findings and its watermark in one PostgreSQL transaction, and
+//! re-explain open findings when care context arrived since the last tick.
 //!
-//! Late and in-flight events: the window ends `settle` before now (an insert that started
-//! before the end of the window has landed by then), and starts `overlap` before the
-//! watermark. Re-evaluating the overlap is free because findings are unique per rule and event.
+//! Windows are of ClickHouse's stored time (`access_arrivals.stored_at`, ClickHouse's clock),
+//! so an event shipped late (from a collector's write-ahead log after an outage) lands in the
+//! window of when it became visible. A window ends `settle` before now (an insert that started
+//! earlier has committed), and rule windows start `overlap` before their watermark; repeating
+//! the overlap is harmless because findings are unique per rule and event.
 
-use crate::cases::{record_finding, Recorded};
-use crate::rules::{Candidate, Rule, REGISTRY};
-use crate::watermark::{load_watermark, store_watermark, SCHEDULED_JOB};
+use crate::error::AnalyzerError;
+use crate::evaluate::candidates;
+use crate::explain::{explain, Events};
+use crate::record::{record, NewFinding, Recorded, RunContext};
+use crate::rules::{Candidate, RulePath};
+use crate::settings::{AnalyzerSettings, ConfiguredRule};
+use crate::watermark::{load_watermark, lock, store_watermark};
+use crate::window::Window;
 use anyhow::Context;
-use chrono::Utc;
-use domain::{EventId, Finding, OrgCode, PatientId, Timestamp, UserId};
-use serde::Deserialize;
+use chrono::{TimeZone, Utc};
+use domain::Timestamp;
 use sqlx::PgPool;
-use std::str::FromStr;
 use std::time::Duration;
 
-#[derive(Debug, Clone, Deserialize)]
-pub struct AnalyzerSettings {
-    /// Cron expression with seconds (`sec min hour day-of-month month day-of-week`).
-    pub schedule: String,
-    /// How long after an event is received it is considered settled, in milliseconds.
-    #[serde(default = "default_settle_ms")]
-    pub settle_ms: i64,
-    /// How far before the watermark each window starts again, in milliseconds.
-    #[serde(default = "default_overlap_ms")]
-    pub overlap_ms: i64,
-    /// Findings about the same user and patient this close in time join one case, in seconds.
-    #[serde(default = "default_grouping_window_seconds")]
-    pub grouping_window_seconds: f64,
-}
-
-fn default_settle_ms() -> i64 {
-    2_000
-}
-fn default_overlap_ms() -> i64 {
-    60_000
-}
-fn default_grouping_window_seconds() -> f64 {
-    24.0 * 3600.0
-}
-
-/// A half-open window `[start_ms, end_ms)` of collector receive time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Window {
-    pub start_ms: i64,
-    pub end_ms: i64,
-}
+pub(crate) const EXPLAIN_JOB: &str = "explain";
 
 /// What one run did, for logs and tests.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RunSummary {
     pub candidates: usize,
     pub new_findings: usize,
+    pub pending: usize,
+    pub suppressed: usize,
     pub opened_cases: usize,
+    pub explained_away: usize,
+    /// The stored time (ms) every evaluated rule has now reached.
     pub watermark_ms: i64,
 }
 
-/// Runs the scheduled rules on `settings.schedule` until `shutdown` resolves.
+impl RunSummary {
+    fn add(&mut self, other: RunSummary) {
+        self.candidates += other.candidates;
+        self.new_findings += other.new_findings;
+        self.pending += other.pending;
+        self.suppressed += other.suppressed;
+        self.opened_cases += other.opened_cases;
+        self.explained_away += other.explained_away;
+        self.watermark_ms = self.watermark_ms.max(other.watermark_ms);
+    }
+}
+
+/// Runs both loops (near-real-time, if enabled, and scheduled) until `shutdown` resolves.
 pub async fn run(
     settings: AnalyzerSettings,
     stores: migrations::StoreSettings,
     shutdown: impl std::future::Future<Output = ()> + Send,
 ) -> anyhow::Result<()> {
-    let schedule = cron::Schedule::from_str(&settings.schedule).with_context(|| {
-        format!(
-            "analyzer schedule {:?} is not a valid cron expression",
-            settings.schedule
-        )
-    })?;
+    let rules = settings.configured_rules()?;
     let clickhouse = stores.clickhouse.client();
     let pool = stores.postgres.connect().await?;
+    let schedule: cron::Schedule = settings.schedule.parse().context("analyzer schedule")?;
+    let fast = tokio::spawn(crate::near_real_time::run_loop(
+        settings.clone(),
+        rules.clone(),
+        clickhouse.clone(),
+        pool.clone(),
+    ));
     tokio::pin!(shutdown);
-    loop {
+    let outcome = loop {
         let Some(next) = schedule.upcoming(Utc).next() else {
             tracing::warn!("analyzer schedule has no upcoming time; stopping");
-            return Ok(());
+            break Ok(());
         };
         let wait = (next - Utc::now()).to_std().unwrap_or(Duration::ZERO);
         tokio::select! {
-            () = &mut shutdown => return Ok(()),
+            () = &mut shutdown => break Ok(()),
             () = tokio::time::sleep(wait) => {}
         }
-        match run_once(&settings, &clickhouse, &pool, Timestamp::now()).await {
-            Ok(summary) if summary.new_findings > 0 => tracing::info!(
+        let now = match clickhouse_now(&clickhouse).await {
+            Ok(now) => now,
+            Err(error) => {
+                tracing::error!(error = %error, "clickhouse is not answering; the analyzer run waits for the next tick");
+                continue;
+            }
+        };
+        match scheduled_tick(&settings, &rules, &clickhouse, &pool, now, Some(next)).await {
+            Ok(summary) if summary.new_findings + summary.explained_away > 0 => tracing::info!(
                 candidates = summary.candidates,
                 new_findings = summary.new_findings,
                 opened_cases = summary.opened_cases,
+                explained_away = summary.explained_away,
                 "analyzer run recorded findings"
             ),
             Ok(summary) => tracing::debug!(
@@ -96,101 +99,252 @@ pub async fn run(
             ),
             Err(error) => tracing::error!(
                 error = format!("{error:#}"),
-                "analyzer run failed; the window will be retried"
+                "analyzer run failed; its windows will be retried"
             ),
         }
-    }
+    };
+    fast.abort();
+    outcome
 }
 
-/// One evaluation of every rule over the window since the watermark, as of `now`.
-#[tracing::instrument(skip_all, fields(job = SCHEDULED_JOB))]
+/// Whether the analyzer has evaluated everything ClickHouse stored before `stored_ms` (epoch
+/// milliseconds on ClickHouse's clock): the explanation pass and every enabled rule have reached
+/// it. What a demo or an evaluation waits for before it reads cases.
+pub async fn caught_up(
+    settings: &AnalyzerSettings,
+    pool: &PgPool,
+    stored_ms: i64,
+) -> anyhow::Result<bool> {
+    let mut jobs = vec![EXPLAIN_JOB.to_owned()];
+    for configured in settings.configured_rules()? {
+        jobs.push(format!("rule:{}", configured.rule.id));
+    }
+    for job in &jobs {
+        if load_watermark(pool, job).await?.unwrap_or(0) < stored_ms {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// ClickHouse's current time in epoch milliseconds (whole seconds): the clock stored times and
+/// analyzer watermarks are measured on.
+pub async fn clickhouse_now_ms(clickhouse: &clickhouse::Client) -> anyhow::Result<i64> {
+    Ok(clickhouse_now(clickhouse).await?.as_millis())
+}
+
+/// ClickHouse's clock: stored times are ClickHouse's, so windows are measured on it.
+pub(crate) async fn clickhouse_now(
+    clickhouse: &clickhouse::Client,
+) -> Result<Timestamp, AnalyzerError> {
+    let seconds: u32 = clickhouse
+        .query("SELECT toUInt32(now())")
+        .fetch_one()
+        .await?;
+    Ok(Timestamp::from_millis(i64::from(seconds) * 1000))
+}
+
+/// One complete evaluation as of `now` (ClickHouse's clock): explanation, every rule of both
+/// paths over its window, and re-explanation of open findings. Tests and `careaudit evaluate`
+/// use it; the loops run the same steps on their own cadences.
+#[tracing::instrument(skip_all)]
 pub async fn run_once(
     settings: &AnalyzerSettings,
     clickhouse: &clickhouse::Client,
     pool: &PgPool,
     now: Timestamp,
 ) -> anyhow::Result<RunSummary> {
+    let rules = settings.configured_rules()?;
+    let mut summary = RunSummary::default();
+    let end = explain_until(
+        settings,
+        clickhouse,
+        pool,
+        now,
+        settings.settle_ms,
+        settings.overlap_ms,
+    )
+    .await?;
+    for configured in &rules {
+        summary.add(
+            run_rule(
+                settings,
+                configured,
+                clickhouse,
+                pool,
+                end,
+                settings.overlap_ms,
+            )
+            .await?,
+        );
+    }
+    summary.add(crate::reexplain::reexplain_open(settings, &rules, clickhouse, pool, now).await?);
+    summary.watermark_ms = i64::from(end) * 1000;
+    Ok(summary)
+}
+
+async fn scheduled_tick(
+    settings: &AnalyzerSettings,
+    rules: &[ConfiguredRule],
+    clickhouse: &clickhouse::Client,
+    pool: &PgPool,
+    now: Timestamp,
+    tick: Option<chrono::DateTime<Utc>>,
+) -> anyhow::Result<RunSummary> {
+    let mut summary = RunSummary::default();
+    let end = explain_until(
+        settings,
+        clickhouse,
+        pool,
+        now,
+        settings.settle_ms,
+        settings.overlap_ms,
+    )
+    .await?;
+    let fast_path_elsewhere = settings.near_real_time.enabled;
+    for configured in rules {
+        if fast_path_elsewhere && configured.rule.path == RulePath::NearRealTime {
+            continue;
+        }
+        if !is_due(configured, pool, tick).await? {
+            continue;
+        }
+        summary.add(
+            run_rule(
+                settings,
+                configured,
+                clickhouse,
+                pool,
+                end,
+                settings.overlap_ms,
+            )
+            .await?,
+        );
+    }
+    summary.add(crate::reexplain::reexplain_open(settings, rules, clickhouse, pool, now).await?);
+    Ok(summary)
+}
+
+/// Whether a rule with its own schedule has a scheduled time between its last run and this
+/// tick (rules without one run on every tick).
+async fn is_due(
+    configured: &ConfiguredRule,
+    pool: &PgPool,
+    tick: Option<chrono::DateTime<Utc>>,
+) -> Result<bool, sqlx::Error> {
+    let (Some(schedule), Some(tick)) = (&configured.schedule, tick) else {
+        return Ok(true);
+    };
+    let job = format!("rule:{}", configured.rule.id);
+    let last = load_watermark(pool, &job).await?.unwrap_or(0);
+    let last = Utc.timestamp_millis_opt(last).single().unwrap_or_default();
+    Ok(schedule.after(&last).next().is_some_and(|due| due <= tick))
+}
+
+/// Explains everything stored up to `now − settle` that is not explained yet; returns the
+/// explanation watermark (seconds) every rule window may now reach.
+pub(crate) async fn explain_until(
+    settings: &AnalyzerSettings,
+    clickhouse: &clickhouse::Client,
+    pool: &PgPool,
+    now: Timestamp,
+    settle_ms: i64,
+    overlap_ms: i64,
+) -> anyhow::Result<u32> {
     let mut transaction = pool.begin().await?;
-    // One scheduled run at a time across analyzer instances; a second one waits for the first.
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
-        .bind(SCHEDULED_JOB)
-        .execute(&mut *transaction)
-        .await?;
-    let watermark = load_watermark(&mut *transaction, SCHEDULED_JOB)
+    lock(&mut transaction, EXPLAIN_JOB).await?;
+    let watermark = load_watermark(&mut *transaction, EXPLAIN_JOB)
         .await?
         .unwrap_or(0);
-    let end_ms = now.as_millis() - settings.settle_ms;
-    if end_ms <= watermark {
-        return Ok(RunSummary {
-            watermark_ms: watermark,
-            ..RunSummary::default()
-        });
+    let end = seconds(now.as_millis() - settle_ms);
+    let done = seconds(watermark);
+    if end <= done {
+        return Ok(done);
     }
     let window = Window {
-        start_ms: (watermark - settings.overlap_ms).max(0),
-        end_ms,
+        start: seconds(watermark - overlap_ms),
+        end,
     };
+    let version = u64::try_from(now.as_millis()).unwrap_or(0);
+    explain(
+        clickhouse,
+        &settings.explanation,
+        window,
+        &Events::Window { fresh_from: done },
+        version,
+    )
+    .await
+    .context("explaining the window")?;
+    store_watermark(&mut transaction, EXPLAIN_JOB, i64::from(end) * 1000).await?;
+    transaction.commit().await?;
+    Ok(end)
+}
 
+fn seconds(millis: i64) -> u32 {
+    u32::try_from(millis.max(0) / 1000).unwrap_or(u32::MAX)
+}
+
+/// Evaluates one rule over its window up to `end` (seconds) and records its findings and its
+/// watermark in one transaction.
+pub(crate) async fn run_rule(
+    settings: &AnalyzerSettings,
+    configured: &ConfiguredRule,
+    clickhouse: &clickhouse::Client,
+    pool: &PgPool,
+    end: u32,
+    overlap_ms: i64,
+) -> anyhow::Result<RunSummary> {
+    let job = format!("rule:{}", configured.rule.id);
+    let mut transaction = pool.begin().await?;
+    lock(&mut transaction, &job).await?;
+    let watermark = load_watermark(&mut *transaction, &job).await?.unwrap_or(0);
+    let window = Window {
+        start: seconds(watermark - overlap_ms),
+        end,
+    };
     let mut summary = RunSummary {
-        watermark_ms: end_ms,
+        watermark_ms: i64::from(end) * 1000,
         ..RunSummary::default()
     };
-    for rule in REGISTRY {
-        let candidates = fetch_candidates(clickhouse, rule, window)
-            .await
-            .with_context(|| format!("rule {} query failed", rule.id))?;
-        summary.candidates += candidates.len();
-        for candidate in &candidates {
-            let Some(finding) = to_finding(rule, candidate) else {
-                tracing::warn!(
-                    rule = rule.id,
-                    "skipped a candidate with an unusable identifier"
-                );
-                continue;
-            };
-            match record_finding(&mut transaction, &finding, settings.grouping_window_seconds)
-                .await?
-            {
-                Recorded::Duplicate => {}
-                Recorded::ExtendedCase => summary.new_findings += 1,
-                Recorded::OpenedCase => {
-                    summary.new_findings += 1;
-                    summary.opened_cases += 1;
-                }
+    if window.is_empty() {
+        return Ok(summary);
+    }
+    let found = candidates(clickhouse, configured, window)
+        .await
+        .with_context(|| format!("rule {} failed", configured.rule.id))?;
+    summary.candidates = found.len();
+    let event_ids: Vec<String> = found.iter().map(|c| c.event_id.clone()).collect();
+    let mut context = RunContext::load(&mut transaction, configured.rule.id, &event_ids).await?;
+    for candidate in &found {
+        let finding = new_finding(configured, candidate);
+        match record(&mut transaction, settings, &mut context, &finding).await? {
+            Recorded::Duplicate => {}
+            Recorded::Suppressed => summary.suppressed += 1,
+            Recorded::Pending => summary.pending += 1,
+            Recorded::ExtendedCase => summary.new_findings += 1,
+            Recorded::OpenedCase => {
+                summary.new_findings += 1;
+                summary.opened_cases += 1;
             }
         }
     }
-    store_watermark(&mut transaction, SCHEDULED_JOB, end_ms).await?;
+    context.finish(&mut transaction, settings).await?;
+    store_watermark(&mut transaction, &job, i64::from(end) * 1000).await?;
     transaction.commit().await?;
     Ok(summary)
 }
 
-async fn fetch_candidates(
-    clickhouse: &clickhouse::Client,
-    rule: &Rule,
-    window: Window,
-) -> Result<Vec<Candidate>, clickhouse::error::Error> {
-    let to_unsigned = |millis: i64| u64::try_from(millis).unwrap_or(0);
-    clickhouse
-        .query(rule.query)
-        .bind(to_unsigned(window.start_ms))
-        .bind(to_unsigned(window.end_ms))
-        .fetch_all::<Candidate>()
-        .await
-}
-
-fn to_finding(rule: &Rule, candidate: &Candidate) -> Option<Finding> {
-    Some(Finding {
-        rule_id: rule.id.to_owned(),
-        severity: rule.default_severity,
-        event_id: EventId::parse(&candidate.event_id).ok()?,
-        occurred_at: Timestamp::from_seconds_and_millis(
-            candidate.occurred_at,
-            candidate.occurred_ms,
-        ),
-        user_id: UserId::parse(&candidate.user_id).ok()?,
-        user_org: OrgCode::parse(&candidate.user_org).ok(),
-        patient_id: PatientId::parse(&candidate.patient_id).ok()?,
-        explanation: (rule.explain)(candidate),
-    })
+fn new_finding(configured: &ConfiguredRule, candidate: &Candidate) -> NewFinding {
+    let occurred = Timestamp::from_seconds_and_millis(candidate.occurred_at, candidate.occurred_ms);
+    NewFinding {
+        rule_id: configured.rule.id,
+        severity: configured.severity,
+        event_id: candidate.event_id.clone(),
+        occurred_at: occurred.to_datetime(),
+        user_id: candidate.user_id.clone(),
+        user_org: (!candidate.user_org.is_empty()).then(|| candidate.user_org.clone()),
+        patient_id: candidate.patient_id.clone(),
+        explanation: (configured.rule.explain)(candidate),
+        evidence: candidate.evidence.clone(),
+    }
 }

@@ -1,12 +1,9 @@
-//! Durable progress of the scheduled analyzer: the collector receive time (epoch milliseconds)
-//! below which every event has been evaluated. Stored in PostgreSQL and advanced in the same
-//! transaction as the findings of the window, so a crash re-runs the window instead of
-//! skipping it.
+//! Durable progress of the analyzer, per job (`explain`, `rule:<id>`, `care_context`): the
+//! ClickHouse stored time (epoch milliseconds) below which every event has been evaluated.
+//! Stored in PostgreSQL and advanced in the same transaction as the findings of the window, so
+//! a crash re-runs the window instead of skipping it.
 
 use sqlx::{PgExecutor, Postgres, Transaction};
-
-/// The watermark of the scheduled rule run.
-pub const SCHEDULED_JOB: &str = "scheduled_rules";
 
 pub async fn load_watermark<'e>(
     executor: impl PgExecutor<'e>,
@@ -32,5 +29,18 @@ pub(crate) async fn store_watermark(
     .bind(watermark_ms)
     .execute(&mut **transaction)
     .await?;
+    Ok(())
+}
+
+/// Takes the transaction-scoped advisory lock of `name`: one holder at a time across every
+/// analyzer instance; a second waits for the first to commit.
+pub(crate) async fn lock(
+    transaction: &mut Transaction<'_, Postgres>,
+    name: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
+        .bind(name)
+        .execute(&mut **transaction)
+        .await?;
     Ok(())
 }

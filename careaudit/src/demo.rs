@@ -129,6 +129,32 @@ async fn wait_until_ready(url: &str) -> anyhow::Result<()> {
     anyhow::bail!("{url} did not become ready")
 }
 
+/// The cron schedule of the scheduled rules while the demo runs.
+const DEMO_ANALYZER_SCHEDULE: &str = "*/10 * * * * *";
+
+/// Waits until the collector at `collector_url` has shipped its whole write-ahead log.
+async fn wait_until_shipped(collector_url: &str) -> anyhow::Result<()> {
+    let client = reqwest::Client::new();
+    let started = std::time::Instant::now();
+    loop {
+        let status: serde_json::Value = client
+            .get(format!("{collector_url}/status"))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        if status["wal"]["unshipped_bytes"].as_u64() == Some(0) {
+            return Ok(());
+        }
+        anyhow::ensure!(
+            started.elapsed() < std::time::Duration::from_secs(1_800),
+            "the collector did not ship its write-ahead log within 30 minutes"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
 /// Runs careaudit with the demo loaded until `shutdown` (Ctrl-C).
 pub async fn run(
     settings: &Settings,
@@ -239,24 +265,26 @@ pub async fn run(
         .await?;
     }
 
+    // The scheduled rules run every 10 seconds in the demo (default: every 5 minutes), so the
+    // loaded data is analysed soon after it is sent.
+    let mut settings = settings.clone();
+    settings.analyzer.schedule = DEMO_ANALYZER_SCHEDULE.to_owned();
+    let settings = &settings;
     let components = {
         let (settings, token) = (settings.clone(), shutdown.clone());
         tokio::spawn(async move { run_components(&settings, Components::ALL, token).await })
     };
     wait_until_ready(&format!("{collector_url}/healthz")).await?;
     let report = send_directory(&args.out, &targets).await?;
-    let sent_ms = Utc::now().timestamp_millis();
     tracing::info!(seconds = report.total_seconds, "demo feeds sent");
-    // The analyzer's windows run over receive time: once its watermark passes the end of the
-    // send, everything sent has been evaluated.
+    // Everything sent is durable in the collector's write-ahead log; once the shipper has moved
+    // all of it into ClickHouse, ClickHouse's clock marks the end of what the analyzer must
+    // have evaluated (its windows are of ClickHouse's stored time).
     let analysed = std::time::Instant::now();
-    loop {
-        let watermark = analyzer::load_watermark(&pool, analyzer::SCHEDULED_JOB)
-            .await?
-            .unwrap_or(0);
-        if watermark > sent_ms {
-            break;
-        }
+    wait_until_shipped(&collector_url).await?;
+    let clickhouse = settings.clickhouse.client();
+    let stored_ms = analyzer::clickhouse_now_ms(&clickhouse).await? + 1_000;
+    while !analyzer::caught_up(&settings.analyzer, &pool, stored_ms).await? {
         anyhow::ensure!(
             analysed.elapsed() < std::time::Duration::from_secs(1_800),
             "the analyzer did not catch up within 30 minutes"

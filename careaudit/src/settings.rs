@@ -115,7 +115,12 @@ mod tests {
         let settings = build(Some(path), false).expect("example settings deserialize");
         assert_eq!(settings.log_format, LogFormat::Json);
         assert_eq!(settings.alerts.smtp.tls, alerts::SmtpTls::Starttls);
-        assert_eq!(settings.analyzer.grouping_window_seconds, 86400.0);
+        assert_eq!(settings.analyzer.grouping_window_seconds, 259200.0);
+        let rules = settings
+            .analyzer
+            .configured_rules()
+            .expect("the example's rules are valid");
+        assert!(rules.iter().any(|rule| rule.rule.id == "volume_spike"));
     }
 
     fn cron_parses(expression: &str) -> bool {

@@ -10,12 +10,13 @@ mod evidence;
 mod export_api;
 mod organisations_api;
 mod pages;
+mod suppressions_api;
 mod trace;
 mod workflow_api;
 
 pub use accounts::{create_account, AccountRole, Viewer};
 
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
 use std::net::SocketAddr;
@@ -42,6 +43,14 @@ pub fn router(pool: sqlx::PgPool, clickhouse: clickhouse::Client) -> Router {
         .route(
             "/api/v1/patients/{patient_id}/trace",
             get(trace::patient_trace),
+        )
+        .route(
+            "/api/v1/suppressions",
+            get(suppressions_api::list).post(suppressions_api::create),
+        )
+        .route(
+            "/api/v1/suppressions/{id}/revoke",
+            post(suppressions_api::revoke),
         )
         .merge(workflow_api::routes())
         .merge(breach_api::routes())

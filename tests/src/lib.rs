@@ -229,6 +229,12 @@ impl TestApp {
             settle_ms: 200,
             overlap_ms: 60_000,
             grouping_window_seconds: 24.0 * 3600.0,
+            near_real_time: analyzer::NearRealTimeSettings {
+                poll_interval_ms: 200,
+                settle_ms: 1_000,
+                ..analyzer::NearRealTimeSettings::default()
+            },
+            ..analyzer::AnalyzerSettings::default()
         };
         if background.analyzer {
             tokio::spawn(analyzer::run(

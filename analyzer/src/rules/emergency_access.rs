@@ -9,14 +9,20 @@
 //! `ETREAT`, `BTG` or `ERTREAT`, or it carries an SCR-style alert; the reason the user gave is in
 //! `emergency_reason`.
 
-use super::{Candidate, Rule};
+use super::{Candidate, Evaluation, Rule, RulePath};
 use domain::Severity;
 
 pub const RULE: Rule = Rule {
     id: "emergency_access",
     title: "Emergency access or self-claimed relationship",
     default_severity: Severity::High,
-    query: include_str!("emergency_access.sql"),
+    path: RulePath::NearRealTime,
+    explained_away_at: None,
+    params: &[],
+    evaluation: Evaluation::Query {
+        file: "emergency_access.sql",
+        sql: include_str!("emergency_access.sql"),
+    },
     explain,
 };
 
@@ -32,18 +38,7 @@ fn explain(candidate: &Candidate) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn candidate(detail: &str) -> Candidate {
-        Candidate {
-            event_id: "e".to_owned(),
-            occurred_at: 0,
-            occurred_ms: 0,
-            user_id: "u".to_owned(),
-            user_org: "RRV".to_owned(),
-            patient_id: "p".to_owned(),
-            detail: detail.to_owned(),
-        }
-    }
+    use crate::rules::testing::candidate;
 
     #[test]
     fn explanation_quotes_the_reason_given() {

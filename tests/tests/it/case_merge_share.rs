@@ -12,12 +12,13 @@ async fn cases_merge_and_split_with_their_findings_and_patients() {
     app.add_organisation("RDM01", "po@rdm01.example").await;
     app.account("officer-a", "privacy_officer", Some("RDM01"))
         .await;
-    // One user, two patients: the analyzer opens two cases.
+    // Two users, two patients: the analyzer opens two cases (one user's findings close in
+    // time would be one case already).
     let first = app
         .open_case("ms-1", "555000000201", "RDM01", "9990001429")
         .await;
     let second = app
-        .open_case("ms-2", "555000000201", "RDM01", "9990001437")
+        .open_case("ms-2", "555000000202", "RDM01", "9990001437")
         .await;
     assert_ne!(first, second);
 

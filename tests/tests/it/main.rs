@@ -1,6 +1,9 @@
 //! careaudit's integration tests: one binary, real ClickHouse, PostgreSQL and SMTP servers, a
 //! fresh pair of databases per test.
 
+mod analyzer_near_real_time;
+mod analyzer_rules;
+mod analyzer_sql;
 mod analyzer_windows;
 mod bad_input;
 mod care_csv;
@@ -20,5 +23,6 @@ mod notification_schedules;
 mod schema;
 mod simulator_evaluation;
 mod simulator_feeds;
+mod suppressions;
 mod syslog_feeds;
 mod user_warnings;

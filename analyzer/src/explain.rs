@@ -1,0 +1,138 @@
+//! Explaining accesses: for every event of a window, the strongest care relationship that
+//! makes it legitimate (or none), written to `access_explanations` by two `INSERT … SELECT`
+//! passes in ClickHouse (relationships, then prior episodes), so "why was this access not
+//! flagged?" has a stored answer for every access. The relationship windows per kind come from
+//! the settings.
+
+use crate::error::AnalyzerError;
+use crate::rules::Binding;
+use crate::settings::ExplanationSettings;
+use crate::sql::{query, BindValue, Binds};
+use crate::window::Window;
+use clickhouse::Row;
+use serde::Deserialize;
+use std::collections::HashMap;
+
+pub(crate) const EXPLAIN_WINDOW: (&str, &str) = (
+    "explain/explain_window.sql",
+    include_str!("explain/explain_window.sql"),
+);
+pub(crate) const PRIOR_EPISODE: (&str, &str) = (
+    "explain/prior_episode.sql",
+    include_str!("explain/prior_episode.sql"),
+);
+pub(crate) const BINDINGS: (&str, &str) =
+    ("explain/bindings.sql", include_str!("explain/bindings.sql"));
+
+pub(crate) const CARE_VERSION: (&str, &str) = (
+    "explain/care_version.sql",
+    include_str!("explain/care_version.sql"),
+);
+
+const DAY_SECONDS: f64 = 86_400.0;
+/// At most this many ids per lookup, so a query stays far below ClickHouse's query size limit.
+const LOOKUP_CHUNK: usize = 2_000;
+
+/// Which events of the window to explain.
+#[derive(Debug, Clone)]
+pub(crate) enum Events {
+    /// Every event stored in the window; those stored before `fresh_from` (the overlap) only
+    /// when they have no explanation yet.
+    Window { fresh_from: u32 },
+    /// These events again (late care context), wherever they are.
+    Only(Vec<String>),
+}
+
+/// Explains `events` of `window`, writing `version` (milliseconds) and `version + 1`.
+pub(crate) async fn explain(
+    clickhouse: &clickhouse::Client,
+    settings: &ExplanationSettings,
+    window: Window,
+    events: &Events,
+    version: u64,
+) -> Result<(), AnalyzerError> {
+    let mut binds = window.binds();
+    let (kinds, before, after): (Vec<String>, Vec<i64>, Vec<i64>) = {
+        let mut kinds = Vec::new();
+        let mut before = Vec::new();
+        let mut after = Vec::new();
+        for (kind, kind_window) in &settings.windows {
+            kinds.push(kind.clone());
+            before.push((kind_window.before_days * DAY_SECONDS).round() as i64);
+            after.push((kind_window.after_days * DAY_SECONDS).round() as i64);
+        }
+        (kinds, before, after)
+    };
+    binds.insert("kinds", BindValue::Texts(kinds));
+    binds.insert("before_seconds", BindValue::Ints(before));
+    binds.insert("after_seconds", BindValue::Ints(after));
+    binds.insert("version", BindValue::UInt(version));
+    binds.insert(
+        "prior_episode_seconds",
+        BindValue::UInt((settings.prior_episode_days * DAY_SECONDS).round() as u64),
+    );
+    match events {
+        Events::Window { fresh_from } => {
+            binds.insert("fresh_from", BindValue::UInt(u64::from(*fresh_from)));
+            binds.insert("all_events", BindValue::UInt(1));
+            binds.insert("event_ids", BindValue::Texts(vec![String::new()]));
+        }
+        Events::Only(ids) => {
+            binds.insert("fresh_from", BindValue::UInt(0));
+            binds.insert("all_events", BindValue::UInt(0));
+            binds.insert("event_ids", BindValue::Texts(ids.clone()));
+        }
+    }
+    query(clickhouse, EXPLAIN_WINDOW.0, EXPLAIN_WINDOW.1, &binds)?
+        .execute()
+        .await?;
+    query(clickhouse, PRIOR_EPISODE.0, PRIOR_EPISODE.1, &binds)?
+        .execute()
+        .await?;
+    Ok(())
+}
+
+/// The latest explanation of one access.
+#[derive(Debug, Clone, Row, Deserialize, serde::Serialize, PartialEq)]
+pub(crate) struct StoredExplanation {
+    pub event_id: String,
+    pub explained: u8,
+    pub kind: String,
+    pub binding: String,
+    pub relationship_id: String,
+    pub source_channel: String,
+    pub source_message_id: String,
+}
+
+impl StoredExplanation {
+    pub fn binding(&self) -> Option<Binding> {
+        (self.explained == 1)
+            .then(|| Binding::parse(&self.binding))
+            .flatten()
+    }
+}
+
+/// The latest explanations of `events` (event id, patient id), by event id.
+pub(crate) async fn explanations(
+    clickhouse: &clickhouse::Client,
+    events: &[(String, String)],
+) -> Result<HashMap<String, StoredExplanation>, AnalyzerError> {
+    let mut found = HashMap::new();
+    for chunk in events.chunks(LOOKUP_CHUNK) {
+        let mut patients: Vec<String> = chunk.iter().map(|(_, p)| p.clone()).collect();
+        patients.sort_unstable();
+        patients.dedup();
+        let binds = Binds::from([
+            ("patient_ids", BindValue::Texts(patients)),
+            (
+                "event_ids",
+                BindValue::Texts(chunk.iter().map(|(e, _)| e.clone()).collect()),
+            ),
+        ]);
+        let rows: Vec<StoredExplanation> = query(clickhouse, BINDINGS.0, BINDINGS.1, &binds)?
+            .fetch_all()
+            .await?;
+        found.extend(rows.into_iter().map(|row| (row.event_id.clone(), row)));
+    }
+    Ok(found)
+}

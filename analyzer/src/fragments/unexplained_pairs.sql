@@ -1,0 +1,7 @@
+-- The (patient, user) pairs of the window's accesses that the first explanation pass left
+-- unexplained: the only histories the prior-episode and repeat-browse queries need.
+SELECT patient_id, user_id
+FROM access_explanations
+WHERE patient_id IN ({@window_patients})
+  AND event_id IN ({@window_events})
+  AND explained = 0

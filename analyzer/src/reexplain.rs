@@ -1,0 +1,139 @@
+//! Care context that arrives after the access: an admission recorded hours later must explain
+//! the earlier access. When the care tables have moved since the last check, the standing
+//! findings of rules that care context can explain away (young enough for late context to
+//! matter) are explained again; those now explained at or above their rule's binding are
+//! marked with the explanation (kind, binding, relationship, source message), written on the
+//! case timeline, and their case is re-scored, or closed when nothing stands and nobody has
+//! started on it. A pending finding explained away is simply dropped.
+
+use crate::explain::{explain, explanations, Events};
+use crate::job::RunSummary;
+use crate::record::{append_timeline, load_outcomes, rescore};
+use crate::settings::{AnalyzerSettings, ConfiguredRule};
+use crate::watermark::{load_watermark, lock, store_watermark};
+use crate::window::Window;
+use domain::Timestamp;
+use sqlx::{PgPool, Row};
+use std::collections::BTreeSet;
+
+const CARE_JOB: &str = "care_context";
+
+pub(crate) async fn reexplain_open(
+    settings: &AnalyzerSettings,
+    rules: &[ConfiguredRule],
+    clickhouse: &clickhouse::Client,
+    pool: &PgPool,
+    now: Timestamp,
+) -> anyhow::Result<RunSummary> {
+    let mut summary = RunSummary::default();
+    let newest: u64 = clickhouse
+        .query(crate::explain::CARE_VERSION.1)
+        .fetch_one()
+        .await?;
+    let newest = i64::try_from(newest).unwrap_or(i64::MAX);
+    let mut transaction = pool.begin().await?;
+    lock(&mut transaction, CARE_JOB).await?;
+    let seen = load_watermark(&mut *transaction, CARE_JOB)
+        .await?
+        .unwrap_or(0);
+    if newest <= seen {
+        return Ok(summary);
+    }
+    let explainable: Vec<String> = rules
+        .iter()
+        .filter(|r| r.explained_away_at.is_some())
+        .map(|r| r.rule.id.to_owned())
+        .collect();
+    let open = sqlx::query(include_str!("reexplain/open_findings.sql"))
+        .bind(&explainable)
+        .bind(settings.explanation.reexplain_max_age_days * 86_400.0)
+        .fetch_all(&mut *transaction)
+        .await?;
+    if !open.is_empty() {
+        let events: BTreeSet<String> = open.iter().map(|row| row.get("event_id")).collect();
+        let version = u64::try_from(now.as_millis()).unwrap_or(0);
+        let everything = Window {
+            start: 0,
+            end: u32::try_from(now.as_millis() / 1000 + 1).unwrap_or(u32::MAX),
+        };
+        explain(
+            clickhouse,
+            &settings.explanation,
+            everything,
+            &Events::Only(events.into_iter().collect()),
+            version,
+        )
+        .await?;
+        let keys: Vec<(String, String)> = open
+            .iter()
+            .map(|row| (row.get("event_id"), row.get("patient_id")))
+            .collect();
+        let known = explanations(clickhouse, &keys).await?;
+        let outcomes = load_outcomes(&mut transaction).await?;
+        let mut touched = BTreeSet::new();
+        for row in &open {
+            let rule_id: String = row.get("rule_id");
+            let event_id: String = row.get("event_id");
+            let Some(level) = rules
+                .iter()
+                .find(|r| r.rule.id == rule_id)
+                .and_then(|r| r.explained_away_at)
+            else {
+                continue;
+            };
+            let Some(explanation) = known.get(&event_id) else {
+                continue;
+            };
+            if explanation.binding().is_none_or(|binding| binding < level) {
+                continue;
+            }
+            let id: i64 = row.get("id");
+            let by = serde_json::to_value(explanation).unwrap_or_default();
+            summary.explained_away += 1;
+            if row.get::<String, _>("place") == "pending" {
+                sqlx::query("DELETE FROM pending_findings WHERE id = $1")
+                    .bind(id)
+                    .execute(&mut *transaction)
+                    .await?;
+                continue;
+            }
+            let case_id: i64 = row.get("case_id");
+            sqlx::query(include_str!("reexplain/mark_explained.sql"))
+                .bind(id)
+                .bind(&by)
+                .execute(&mut *transaction)
+                .await?;
+            append_timeline(
+                &mut transaction,
+                case_id,
+                "finding_explained_away",
+                serde_json::json!({ "finding_id": id, "rule_id": rule_id, "explanation": by }),
+            )
+            .await?;
+            touched.insert(case_id);
+        }
+        for case_id in touched {
+            let score = rescore(&mut transaction, settings, &outcomes, case_id).await?;
+            let closed: Option<String> =
+                sqlx::query_scalar(include_str!("reexplain/close_if_explained.sql"))
+                    .bind(case_id)
+                    .fetch_optional(&mut *transaction)
+                    .await?;
+            let action = match closed.as_deref() {
+                Some("closed") => "case_explained_away",
+                Some(_) => "case_explained_while_open",
+                None => "case_score_lowered",
+            };
+            append_timeline(
+                &mut transaction,
+                case_id,
+                action,
+                serde_json::json!({ "score": score }),
+            )
+            .await?;
+        }
+    }
+    store_watermark(&mut transaction, CARE_JOB, newest).await?;
+    transaction.commit().await?;
+    Ok(summary)
+}

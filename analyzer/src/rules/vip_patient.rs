@@ -1,0 +1,45 @@
+//! `vip_patient`: the patient is flagged as high-profile (`vip`) or `confidential`.
+//!
+//! Rationale: famous patients and those with a protected record attract curiosity and press
+//! interest; every access is reviewed, in near real time, unless a relationship names the user
+//! personally (their own clinician), which explains it away.
+//!
+//! Evidence: `patient_flags` (latest statement of each flag, through merges).
+
+use super::{Binding, Candidate, Evaluation, Rule, RulePath};
+use domain::Severity;
+
+pub const RULE: Rule = Rule {
+    id: "vip_patient",
+    title: "Access to a high-profile or confidential patient",
+    default_severity: Severity::High,
+    path: RulePath::NearRealTime,
+    explained_away_at: Some(Binding::User),
+    params: &[],
+    evaluation: Evaluation::Query {
+        file: "vip_patient.sql",
+        sql: include_str!("vip_patient.sql"),
+    },
+    explain,
+};
+
+fn explain(candidate: &Candidate) -> String {
+    format!(
+        "The patient is flagged {}; every access to their record is reviewed.",
+        candidate.detail
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::testing::candidate;
+
+    #[test]
+    fn the_sentence_names_what_matched() {
+        assert_eq!(
+            (RULE.explain)(&candidate("vip")),
+            "The patient is flagged vip; every access to their record is reviewed."
+        );
+    }
+}

@@ -1,0 +1,300 @@
+//! The analyzer's settings (`[analyzer]` in careaudit's configuration): the schedule and windows
+//! of both paths, the explanation windows per relationship kind, the case grouping and scoring,
+//! and per rule `enabled`, `severity`, `schedule`, `explained_away_at` and its parameters.
+//! Every rule and parameter name is checked against the registry at start-up, so a typo is an
+//! error rather than a silently ignored setting.
+
+use crate::error::AnalyzerError;
+use crate::rules::{Binding, ParamDefault, Rule, REGISTRY};
+use domain::Severity;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct AnalyzerSettings {
+    /// Cron expression with seconds (`sec min hour day-of-month month day-of-week`) of the
+    /// scheduled rules.
+    pub schedule: String,
+    /// How long after ClickHouse stored an event it is considered settled (an insert that
+    /// started earlier has committed), in milliseconds.
+    pub settle_ms: i64,
+    /// How far before its watermark each scheduled window starts again, in milliseconds.
+    pub overlap_ms: i64,
+    /// Findings about the same user this close in time join one case, in seconds.
+    pub grouping_window_seconds: f64,
+    pub near_real_time: NearRealTimeSettings,
+    pub explanation: ExplanationSettings,
+    pub cases: CaseSettings,
+    /// Per rule id.
+    pub rules: BTreeMap<String, RuleSettings>,
+}
+
+impl Default for AnalyzerSettings {
+    fn default() -> Self {
+        Self {
+            schedule: "0 */5 * * * *".to_owned(),
+            settle_ms: 2_000,
+            overlap_ms: 60_000,
+            grouping_window_seconds: 72.0 * 3600.0,
+            near_real_time: NearRealTimeSettings::default(),
+            explanation: ExplanationSettings::default(),
+            cases: CaseSettings::default(),
+            rules: BTreeMap::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct NearRealTimeSettings {
+    pub enabled: bool,
+    pub poll_interval_ms: u64,
+    pub settle_ms: i64,
+    pub overlap_ms: i64,
+}
+
+impl Default for NearRealTimeSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            poll_interval_ms: 500,
+            settle_ms: 1_000,
+            overlap_ms: 10_000,
+        }
+    }
+}
+
+/// How long before its start and after its end each kind of relationship still explains an
+/// access, in days.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+pub struct KindWindow {
+    pub before_days: f64,
+    pub after_days: f64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct ExplanationSettings {
+    /// Per relationship kind; a kind missing here does not explain accesses.
+    pub windows: BTreeMap<String, KindWindow>,
+    /// How long after an access explained by a relationship the same user's later accesses
+    /// to the patient are explained as continuity of care (`prior_episode`), in days.
+    pub prior_episode_days: f64,
+    /// Open findings younger than this are re-explained when care context arrives later.
+    pub reexplain_max_age_days: f64,
+}
+
+impl Default for ExplanationSettings {
+    fn default() -> Self {
+        let window = |before_days, after_days| KindWindow {
+            before_days,
+            after_days,
+        };
+        let windows = [
+            ("registration", window(0.0, 30.0)),
+            ("encounter", window(7.0, 30.0)),
+            ("episode_of_care", window(7.0, 30.0)),
+            ("referral", window(7.0, 30.0)),
+            ("appointment", window(14.0, 30.0)),
+            ("care_team", window(7.0, 30.0)),
+            ("clinician", window(7.0, 30.0)),
+        ]
+        .into_iter()
+        .map(|(kind, window)| (kind.to_owned(), window))
+        .collect();
+        Self {
+            windows,
+            prior_episode_days: 14.0,
+            reexplain_max_age_days: 30.0,
+        }
+    }
+}
+
+/// When findings become a case, and how cases rank.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct CaseSettings {
+    /// A user's findings open a case once their score reaches this (one medium finding does;
+    /// low findings need several patients).
+    pub open_score: f64,
+    /// Weight of the statistical evidence: per unit of −log10(p), capped at 10.
+    pub statistics_weight: f64,
+    /// Weight per doubling of the number of patients the case covers.
+    pub patients_weight: f64,
+    /// Weight per earlier case about the same user (confirmed ones count three times).
+    pub repeat_weight: f64,
+    /// Prior precision of a rule before outcomes are recorded, and how many outcomes it is
+    /// worth (a Beta prior): a rule's weight is scaled by its measured precision over this.
+    pub prior_precision: f64,
+    pub prior_strength: f64,
+}
+
+impl Default for CaseSettings {
+    fn default() -> Self {
+        Self {
+            open_score: 3.0,
+            statistics_weight: 1.0,
+            patients_weight: 2.0,
+            repeat_weight: 3.0,
+            prior_precision: 0.5,
+            prior_strength: 4.0,
+        }
+    }
+}
+
+/// A parameter value as configured.
+#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
+#[serde(untagged)]
+pub enum ParamValue {
+    Int(i64),
+    Float(f64),
+    Codes(Vec<String>),
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct RuleSettings {
+    pub enabled: Option<bool>,
+    pub severity: Option<Severity>,
+    /// A cron expression for this rule alone (scheduled rules; default: the analyzer's).
+    pub schedule: Option<String>,
+    /// `organisation`, `team`, `user` or `never`.
+    pub explained_away_at: Option<String>,
+    #[serde(flatten)]
+    pub params: BTreeMap<String, ParamValue>,
+}
+
+/// One rule with its settings resolved.
+#[derive(Debug, Clone)]
+pub struct ConfiguredRule {
+    pub rule: &'static Rule,
+    pub severity: Severity,
+    pub schedule: Option<cron::Schedule>,
+    pub explained_away_at: Option<Binding>,
+    pub params: BTreeMap<String, ParamValue>,
+}
+
+impl AnalyzerSettings {
+    /// Every enabled rule with its settings, or the first problem with the settings.
+    pub fn configured_rules(&self) -> Result<Vec<ConfiguredRule>, AnalyzerError> {
+        cron::Schedule::from_str(&self.schedule).map_err(|error| {
+            AnalyzerError::Settings(format!("schedule {:?}: {error}", self.schedule))
+        })?;
+        for id in self.rules.keys() {
+            if crate::rules::find(id).is_none() {
+                return Err(AnalyzerError::Settings(format!("unknown rule {id:?}")));
+            }
+        }
+        let mut configured = Vec::new();
+        for rule in REGISTRY.iter().copied() {
+            let settings = self.rules.get(rule.id).cloned().unwrap_or_default();
+            if settings.enabled == Some(false) {
+                continue;
+            }
+            configured.push(configure(rule, settings)?);
+        }
+        Ok(configured)
+    }
+}
+
+fn configure(rule: &'static Rule, settings: RuleSettings) -> Result<ConfiguredRule, AnalyzerError> {
+    let problem = |text: String| AnalyzerError::Settings(format!("rule {}: {text}", rule.id));
+    let mut params = BTreeMap::new();
+    for param in rule.params {
+        params.insert(param.name.to_owned(), param.default.to_value());
+    }
+    for (name, value) in settings.params {
+        let Some(param) = rule.params.iter().find(|param| param.name == name) else {
+            return Err(problem(format!("unknown parameter {name:?}")));
+        };
+        let value = match (param.default, value) {
+            (ParamDefault::Int(_), ParamValue::Int(v)) => ParamValue::Int(v),
+            (ParamDefault::Float(_), ParamValue::Int(v)) => ParamValue::Float(v as f64),
+            (ParamDefault::Float(_), ParamValue::Float(v)) => ParamValue::Float(v),
+            (ParamDefault::Codes(_), ParamValue::Codes(v)) => ParamValue::Codes(v),
+            (_, other) => {
+                return Err(problem(format!(
+                    "parameter {name:?} has the wrong kind of value {other:?}"
+                )))
+            }
+        };
+        params.insert(name, value);
+    }
+    let schedule = settings
+        .schedule
+        .map(|expression| {
+            cron::Schedule::from_str(&expression)
+                .map_err(|error| problem(format!("schedule {expression:?}: {error}")))
+        })
+        .transpose()?;
+    let explained_away_at = match settings.explained_away_at.as_deref() {
+        None => rule.explained_away_at,
+        Some("never") => None,
+        Some(raw) => Some(Binding::parse(raw).ok_or_else(|| {
+            problem(format!(
+                "explained_away_at {raw:?} is not organisation, team, user or never"
+            ))
+        })?),
+    };
+    Ok(ConfiguredRule {
+        rule,
+        severity: settings.severity.unwrap_or(rule.default_severity),
+        schedule,
+        explained_away_at,
+        params,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_configure_every_rule() {
+        let rules = AnalyzerSettings::default()
+            .configured_rules()
+            .expect("defaults are valid");
+        assert_eq!(rules.len(), REGISTRY.len());
+    }
+
+    #[test]
+    fn overrides_apply_and_typos_are_refused() {
+        let mut settings = AnalyzerSettings::default();
+        let mut volume = RuleSettings {
+            severity: Some(Severity::Critical),
+            ..RuleSettings::default()
+        };
+        volume
+            .params
+            .insert("fdr".to_owned(), ParamValue::Float(0.01));
+        settings.rules.insert("volume_spike".to_owned(), volume);
+        settings.rules.insert(
+            "no_relationship".to_owned(),
+            RuleSettings {
+                enabled: Some(false),
+                ..RuleSettings::default()
+            },
+        );
+        let rules = settings.configured_rules().expect("valid");
+        assert_eq!(rules.len(), REGISTRY.len() - 1);
+        let spike = rules
+            .iter()
+            .find(|r| r.rule.id == "volume_spike")
+            .expect("present");
+        assert_eq!(spike.severity, Severity::Critical);
+        assert_eq!(spike.params.get("fdr"), Some(&ParamValue::Float(0.01)));
+
+        let mut typo = AnalyzerSettings::default();
+        let mut bad = RuleSettings::default();
+        bad.params
+            .insert("fdrr".to_owned(), ParamValue::Float(0.01));
+        typo.rules.insert("volume_spike".to_owned(), bad);
+        assert!(typo.configured_rules().is_err());
+        let mut unknown = AnalyzerSettings::default();
+        unknown
+            .rules
+            .insert("snooping".to_owned(), RuleSettings::default());
+        assert!(unknown.configured_rules().is_err());
+    }
+}

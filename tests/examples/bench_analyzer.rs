@@ -1,0 +1,238 @@
+//! The analyzer benchmark of BENCHMARKS.md: a synthetic London month generated inside
+//! ClickHouse (`bench/analyzer/generate.sql`), the full rule set over the whole month as one
+//! window, then an incremental five-minute window, each beside the raw scan of the same rows
+//! and columns, with ClickHouse's peak memory per query from `system.query_log`.
+//!
+//! `cargo run --release -p tests --example bench_analyzer -- [views] [staff] [patients] [encounters]`
+//! (defaults: 2,000,000 views = 10,000,000 audit events, 100,000 staff, 1,500,000 patients,
+//! 1,000,000 encounters) with the environment of `scripts/services env`. Run it under
+//! `flock /tmp/careaudit-cpu.lock`.
+
+use anyhow::Context;
+use clickhouse::Row;
+use migrations::{ClickHouseSettings, PostgresSettings, StoreSettings};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use std::time::Instant;
+
+const DATABASE: &str = "careaudit_bench_analyzer";
+
+#[derive(Debug, Row, Deserialize)]
+struct Logged {
+    duration_ms: u64,
+    memory: u64,
+    read_rows: u64,
+    head: String,
+}
+
+fn binds(sql: &str, values: &[(&str, u64)]) -> String {
+    let mut text: String = sql
+        .lines()
+        .filter(|line| !line.trim_start().starts_with("--"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    for (name, value) in values {
+        text = text.replace(&format!("{{{name}}}"), &value.to_string());
+    }
+    text
+}
+
+async fn logged_since(clickhouse: &clickhouse::Client, since: u32) -> anyhow::Result<Vec<Logged>> {
+    clickhouse.query("SYSTEM FLUSH LOGS").execute().await.ok();
+    Ok(clickhouse
+        .query(
+            "SELECT query_duration_ms AS duration_ms, memory_usage AS memory, read_rows,
+                    replaceRegexpAll(substring(query, 1, 70), '[[:space:]]+', ' ') AS head
+             FROM system.query_log
+             WHERE type = 2 AND event_time >= toDateTime(?)
+               AND query NOT LIKE '%query_log%' AND query NOT LIKE 'SYSTEM%'
+             ORDER BY memory_usage DESC LIMIT 12",
+        )
+        .bind(since)
+        .fetch_all()
+        .await
+        .unwrap_or_default())
+}
+
+async fn raw_scan(clickhouse: &clickhouse::Client, start: u32, end: u32) -> anyhow::Result<f64> {
+    let started = Instant::now();
+    let _: (u64, u64, u64) = clickhouse
+        .query(
+            "SELECT count(), uniqExact(patient_id), uniqExact(user_id) FROM access_arrivals
+             WHERE stored_at >= toDateTime(?) AND stored_at < toDateTime(?)",
+        )
+        .bind(start)
+        .bind(end)
+        .fetch_one()
+        .await?;
+    let _: (u64, u64) = clickhouse
+        .query("SELECT count(), uniqExact(patient_id) FROM care_relationships")
+        .fetch_one()
+        .await?;
+    Ok(started.elapsed().as_secs_f64())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<u64> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let views = args.first().copied().unwrap_or(2_000_000);
+    let staff = args.get(1).copied().unwrap_or(100_000);
+    let patients = args.get(2).copied().unwrap_or(1_500_000);
+    let encounters = args.get(3).copied().unwrap_or(1_000_000);
+    let clickhouse_url = std::env::var("CAREAUDIT__CLICKHOUSE__URL")
+        .unwrap_or_else(|_| "http://127.0.0.1:18123".to_owned());
+    let postgres_url = std::env::var("CAREAUDIT__POSTGRES__URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:15433/careaudit".to_owned());
+    let (server, _) = postgres_url.rsplit_once('/').context("postgres url")?;
+    let admin = PostgresSettings {
+        url: SecretString::from(format!("{server}/postgres")),
+        max_connections: 1,
+    };
+    let pool = admin.connect().await?;
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {DATABASE}"))
+        .execute(&pool)
+        .await?;
+    sqlx::query(&format!("CREATE DATABASE {DATABASE}"))
+        .execute(&pool)
+        .await?;
+    let stores = StoreSettings {
+        clickhouse: ClickHouseSettings {
+            url: clickhouse_url,
+            database: DATABASE.to_owned(),
+            user: "default".to_owned(),
+            password: SecretString::from(String::new()),
+        },
+        postgres: PostgresSettings {
+            url: SecretString::from(format!("{server}/{DATABASE}")),
+            max_connections: 5,
+        },
+    };
+    stores
+        .clickhouse
+        .server_client()
+        .query(&format!("DROP DATABASE IF EXISTS {DATABASE}"))
+        .execute()
+        .await?;
+    migrations::migrate_all(&stores).await?;
+    let clickhouse = stores.clickhouse.client().with_setting("log_queries", "1");
+    let pool = stores.postgres.connect().await?;
+    let _ = stores.postgres.url.expose_secret();
+
+    let now: u32 = clickhouse
+        .query("SELECT toUInt32(now())")
+        .fetch_one()
+        .await?;
+    let month_start = u64::from(now / 86_400 * 86_400 - 31 * 86_400);
+    let values = [
+        ("month_start", month_start),
+        ("staff", staff),
+        ("patients", patients),
+        ("encounters", encounters),
+        ("views", views),
+        ("period_seconds", 30 * 86_400),
+    ];
+    let generate = binds(include_str!("../../bench/analyzer/generate.sql"), &values);
+    let started = Instant::now();
+    for statement in migrations::split_statements(&generate) {
+        clickhouse.query(&statement).execute().await?;
+    }
+    let loaded: u64 = clickhouse
+        .query("SELECT count() FROM access_arrivals")
+        .fetch_one()
+        .await?;
+    println!(
+        "loaded {loaded} audit events ({views} views) in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+
+    let settings = analyzer::AnalyzerSettings::default();
+    // The whole month is one window. Wait until it is settled on ClickHouse's clock and older
+    // than the windows' overlap, as a month of events is in production, so the incremental
+    // window below re-reads only its own overlap.
+    tokio::time::sleep(std::time::Duration::from_millis(
+        u64::try_from(settings.overlap_ms).unwrap_or(60_000) + 3_500,
+    ))
+    .await;
+    let since: u32 = clickhouse
+        .query("SELECT toUInt32(now())")
+        .fetch_one()
+        .await?;
+    let started = Instant::now();
+    let summary =
+        analyzer::run_once(&settings, &clickhouse, &pool, domain::Timestamp::now()).await?;
+    let full = started.elapsed().as_secs_f64();
+    println!("full month: {full:.1} s, {summary:?}");
+    let full_raw = raw_scan(&clickhouse, 0, since).await?;
+    println!(
+        "raw scan of the same rows: {full_raw:.2} s (ratio {:.1})",
+        full / full_raw
+    );
+    for row in logged_since(&clickhouse, since).await? {
+        println!(
+            "  {:>8} ms {:>9.1} MiB {:>10} rows  {}",
+            row.duration_ms,
+            row.memory as f64 / 1048576.0,
+            row.read_rows,
+            row.head
+        );
+    }
+    let cases: i64 = sqlx::query_scalar("SELECT count(*) FROM cases")
+        .fetch_one(&pool)
+        .await?;
+    println!(
+        "cases: {cases} ({:.2} per 1,000 views)",
+        cases as f64 * 1000.0 / views as f64
+    );
+
+    // Five minutes of new events (the month's rate), then the incremental window.
+    let five_minutes = (views * 300 / 2_592_000).max(1);
+    let increment = binds(
+        include_str!("../../bench/analyzer/generate.sql"),
+        &[
+            ("month_start", u64::from(now) - 300),
+            ("staff", staff),
+            ("patients", patients),
+            ("encounters", encounters),
+            ("views", five_minutes),
+            ("period_seconds", 300),
+        ],
+    );
+    let last = migrations::split_statements(&increment)
+        .pop()
+        .context("events statement")?;
+    let window_start: u32 = clickhouse
+        .query("SELECT toUInt32(now())")
+        .fetch_one()
+        .await?;
+    clickhouse
+        .query(&last.replace("concat('ev-'", "concat('inc-'"))
+        .execute()
+        .await?;
+    tokio::time::sleep(std::time::Duration::from_millis(3_500)).await;
+    let since: u32 = clickhouse
+        .query("SELECT toUInt32(now())")
+        .fetch_one()
+        .await?;
+    let started = Instant::now();
+    let summary =
+        analyzer::run_once(&settings, &clickhouse, &pool, domain::Timestamp::now()).await?;
+    let window = started.elapsed().as_secs_f64();
+    let window_raw = raw_scan(&clickhouse, window_start, since).await?;
+    println!(
+        "five-minute window ({} events): {window:.2} s, raw scan {window_raw:.3} s, {summary:?}",
+        five_minutes * 5
+    );
+    for row in logged_since(&clickhouse, since).await? {
+        println!(
+            "  {:>8} ms {:>9.1} MiB {:>10} rows  {}",
+            row.duration_ms,
+            row.memory as f64 / 1048576.0,
+            row.read_rows,
+            row.head
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,401 @@
+//! The analyzer against real ClickHouse and PostgreSQL, fed through the collector's own HTTP
+//! endpoints (FHIR care resources, CSV extracts, AuditEvents): every access gets a stored
+//! explanation, every rule of the catalogue fires on its fixture and nowhere else, explained
+//! accesses stay quiet, suppressions hold findings back, and care context that arrives after
+//! the accesses explains their case away.
+
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+use tests::{patient_read, Background, TestApp};
+
+const NHS: &str = "https://fhir.nhs.uk/Id/nhs-number";
+const ODS: &str = "https://fhir.nhs.uk/Id/ods-organization-code";
+const SDS: &str = "https://fhir.nhs.uk/Id/sds-user-id";
+
+async fn post(app: &TestApp, path: &str, content_type: &str, body: String) {
+    let response = app
+        .http
+        .post(format!("{}{path}", app.collector_url))
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .expect("collector reachable");
+    let status = response.status();
+    let text = response.text().await.unwrap_or_default();
+    assert!(status.is_success(), "{path}: {status} {text}");
+}
+
+async fn fhir(app: &TestApp, resource: Value) {
+    let kind = resource["resourceType"]
+        .as_str()
+        .expect("resourceType")
+        .to_owned();
+    post(
+        app,
+        &format!("/fhir/{kind}"),
+        "application/fhir+json",
+        resource.to_string(),
+    )
+    .await;
+}
+
+fn organisation(code: &str, parent: &str) -> Value {
+    json!({"resourceType": "Organization", "id": code,
+           "identifier": [{"system": ODS, "value": code}], "name": code,
+           "partOf": {"identifier": {"system": ODS, "value": parent}}})
+}
+
+fn patient(nhs: &str, family: &str, line: &str, postcode: &str, died: Option<&str>) -> Value {
+    let mut resource = json!({"resourceType": "Patient", "id": nhs,
+        "identifier": [{"system": NHS, "value": nhs}],
+        "name": [{"use": "official", "family": family, "given": ["Pat"]}],
+        "address": [{"use": "home", "line": [line], "postalCode": postcode}]});
+    if let Some(date) = died {
+        resource["deceasedDateTime"] = json!(date);
+    }
+    resource
+}
+
+fn encounter(id: &str, nhs: &str, clinician: &str, org: &str) -> Value {
+    let start = (chrono::Utc::now() - chrono::Duration::days(2)).to_rfc3339();
+    json!({"resourceType": "Encounter", "id": id, "status": "in-progress",
+           "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "IMP"},
+           "subject": {"identifier": {"system": NHS, "value": nhs}},
+           "participant": [{"individual": {"identifier": {"system": SDS, "value": clinician}}}],
+           "serviceProvider": {"identifier": {"system": ODS, "value": org}},
+           "period": {"start": start}})
+}
+
+async fn view(app: &TestApp, id: &str, user: &str, org: &str, nhs: &str, purpose: &str) {
+    let event = patient_read(id, user, org, nhs, purpose, None);
+    assert_eq!(app.post_json(&event).await.0, 201, "{id}");
+}
+
+async fn run(app: &TestApp) -> analyzer::RunSummary {
+    app.wait_until_shipped().await;
+    // Stored times are whole seconds: past the next second boundary plus the settle time,
+    // everything stored so far is inside the window.
+    tokio::time::sleep(std::time::Duration::from_millis(1_300)).await;
+    let now = domain::Timestamp::now();
+    analyzer::run_once(&app.analyzer_settings, &app.clickhouse, &app.pool, now)
+        .await
+        .expect("analyzer run")
+}
+
+async fn findings(app: &TestApp) -> BTreeSet<(String, String)> {
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT rule_id, event_id FROM findings UNION ALL SELECT rule_id, event_id FROM pending_findings",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .expect("findings");
+    rows.into_iter().collect()
+}
+
+/// The region of the fixtures: two integrated care systems; staff of RDM01 (ICS-A) and RDM02
+/// (ICS-B); patients with the demographics, flags and care each rule looks for.
+async fn load_region(app: &TestApp) {
+    for (code, parent) in [("RDM01", "ICSA"), ("G00001", "ICSA"), ("RDM02", "ICSB")] {
+        fhir(app, organisation(code, parent)).await;
+    }
+    let staff = "user_id,family_name,given_names,org_code,role_codes,job_title,team,home_address_line,home_postcode,start_date,leave_date,patient_id\n\
+        555000000201,Okafor,Amira,RDM01,R8000,Consultant,Cardiology,1 Oak Road,N1 1AA,2019-01-07,,\n\
+        555000000202,Smith,Ben,RDM01,R8000,Nurse,Cardiology,3 Oak Road,N1 1AB,2020-01-07,,\n\
+        555000000203,Brown,Cara,RDM01,R8000,Clerk,Ward 9,5 Elm St,N2 2BB,2020-01-07,,9990002053\n\
+        555000000204,Jones,Dev,RDM01,R8000,Porter,Ward 9,9 Ash Lane,N3 3CC,2018-01-07,2025-01-01,\n\
+        555000000205,Patel,Eve,RDM02,R8000,Doctor,A&E,4 Birch Way,E1 1EE,2018-01-07,,\n\
+        555000000206,Gray,Finn,RDM01,R8000,Nurse,Ward 2,8 Pine Rd,N5 5EE,2018-01-07,,9990002061\n\
+        555000000207,King,Gus,RDM02,R8000,Doctor,A&E,6 Fir Rd,E2 2FF,2018-01-07,,\n";
+    post(app, "/load/staff", "text/csv", staff.to_owned()).await;
+    for (nhs, family, line, postcode, died) in [
+        ("9990002010", "Lee", "2 Hill St", "N9 9ZZ", None), // in care at RDM01
+        ("9990002029", "Brown", "5 Elm St", "N2 2BB", None), // the clerk's family
+        ("9990002037", "White", "5 Elm St", "N2 2BB", None), // lives at the clerk's address
+        ("9990002045", "Green", "7 Elm St", "N2 2BB", None), // the clerk's neighbour
+        ("9990002053", "Brown", "5 Elm St", "N2 2BB", None), // the clerk herself
+        ("9990002061", "Gray", "8 Pine Rd", "N5 5EE", None), // a nurse of RDM01
+        ("9990002088", "Star", "1 Fame Rd", "W1 1AA", None), // VIP
+        (
+            "9990002096",
+            "Past",
+            "1 Old Rd",
+            "W2 2BB",
+            Some("2020-01-01"),
+        ),
+        ("9990002118", "Quiet", "1 Still Rd", "W3 3CC", None), // objected to sharing
+        ("9990002126", "Far", "1 Away Rd", "N7 7GG", None),    // registered in ICS-A
+    ] {
+        fhir(app, patient(nhs, family, line, postcode, died)).await;
+    }
+    post(
+        app,
+        "/load/registrations",
+        "text/csv",
+        "nhs_number,practice_code,registered_from\n9990002126,G00001,2015-04-01\n".to_owned(),
+    )
+    .await;
+    post(app, "/load/vip", "text/csv",
+         "nhs_number,flag,reason\n9990002088,vip,public figure\n9990002118,sharing_objection,opted out\n".to_owned()).await;
+    fhir(
+        app,
+        encounter("enc-1", "9990002010", "555000000201", "RDM01"),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn every_rule_fires_on_its_fixture_and_explained_accesses_stay_quiet() {
+    let app = TestApp::spawn("analyzer_rules", Background::NONE).await;
+    load_region(&app).await;
+    let (clinician, nurse, clerk, leaver, doctor) = (
+        "555000000201",
+        "555000000202",
+        "555000000203",
+        "555000000204",
+        "555000000205",
+    );
+    view(
+        &app,
+        "e-clinician",
+        clinician,
+        "RDM01",
+        "9990002010",
+        "TREAT",
+    )
+    .await;
+    view(&app, "e-nurse", nurse, "RDM01", "9990002010", "TREAT").await;
+    view(&app, "e-family", clerk, "RDM01", "9990002029", "TREAT").await;
+    view(&app, "e-lodger", clerk, "RDM01", "9990002037", "TREAT").await;
+    view(&app, "e-neighbour", clerk, "RDM01", "9990002045", "TREAT").await;
+    view(&app, "e-self", clerk, "RDM01", "9990002053", "TREAT").await;
+    view(&app, "e-coworker", clerk, "RDM01", "9990002061", "TREAT").await;
+    view(&app, "e-leaver", leaver, "RDM01", "9990002010", "TREAT").await;
+    view(&app, "e-vip", doctor, "RDM02", "9990002088", "TREAT").await;
+    view(&app, "e-deceased", doctor, "RDM02", "9990002096", "TREAT").await;
+    view(&app, "e-objection", doctor, "RDM02", "9990002118", "TREAT").await;
+    view(&app, "e-rare", doctor, "RDM02", "9990002126", "TREAT").await;
+    view(
+        &app,
+        "e-emergency",
+        "555000000207",
+        "RDM02",
+        "9990002010",
+        "BTG",
+    )
+    .await;
+    let mut search = patient_read(
+        "e-search",
+        "555000000207",
+        "RDM02",
+        "9990002045",
+        "TREAT",
+        None,
+    );
+    search["subtype"] =
+        json!([{"system": "http://hl7.org/fhir/restful-interaction", "code": "search-type"}]);
+    assert_eq!(app.post_json(&search).await.0, 201);
+    let mut sensitive = patient_read(
+        "e-sensitive",
+        "555000000207",
+        "RDM02",
+        "9990002037",
+        "TREAT",
+        None,
+    );
+    sensitive["entity"].as_array_mut().expect("entities").push(json!({
+        "what": {"reference": "Observation/hiv-1"},
+        "securityLabel": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "HIV"}]}));
+    assert_eq!(app.post_json(&sensitive).await.0, 201);
+
+    let summary = run(&app).await;
+    assert!(summary.opened_cases >= 3, "{summary:?}");
+
+    // Every access has a stored explanation, and the two in care are explained.
+    #[derive(Debug, clickhouse::Row, serde::Deserialize)]
+    struct Explanation {
+        event_id: String,
+        explained: u8,
+        kind: String,
+        binding: String,
+        source_message_id: String,
+    }
+    let explanations: Vec<Explanation> = app
+        .clickhouse
+        .query("SELECT event_id, argMax(explained, version), argMax(kind, version), argMax(binding, version), argMax(source_message_id, version) FROM access_explanations GROUP BY event_id ORDER BY event_id")
+        .fetch_all()
+        .await
+        .expect("explanations");
+    assert_eq!(explanations.len(), 15, "{explanations:?}");
+    let of = |id: &str| explanations.iter().find(|e| e.event_id == id).expect(id);
+    assert_eq!(
+        (
+            of("e-clinician").kind.as_str(),
+            of("e-clinician").binding.as_str()
+        ),
+        ("clinician", "user")
+    );
+    assert!(!of("e-clinician").source_message_id.is_empty());
+    assert_eq!(
+        (of("e-nurse").kind.as_str(), of("e-nurse").binding.as_str()),
+        ("same_team", "team")
+    );
+    assert_eq!(of("e-leaver").binding, "organisation");
+    assert_eq!(of("e-family").explained, 0);
+
+    let expected: BTreeSet<(String, String)> = [
+        ("family_member", "e-family"),
+        ("same_address", "e-lodger"),
+        ("neighbour", "e-neighbour"),
+        ("self_access", "e-self"),
+        ("coworker", "e-coworker"),
+        ("leaver_access", "e-leaver"),
+        ("vip_patient", "e-vip"),
+        ("deceased_patient", "e-deceased"),
+        ("objection_override", "e-objection"),
+        ("rare_org_patient", "e-rare"),
+        ("emergency_access", "e-emergency"),
+        // A break-glass from another region without a relationship is all three.
+        ("no_relationship", "e-emergency"),
+        ("rare_org_patient", "e-emergency"),
+        ("search_by_name", "e-search"),
+        ("sensitive_category", "e-sensitive"),
+    ]
+    .into_iter()
+    .chain(
+        [
+            "e-family",
+            "e-lodger",
+            "e-neighbour",
+            "e-self",
+            "e-coworker",
+            "e-vip",
+            "e-deceased",
+            "e-objection",
+            "e-rare",
+            "e-search",
+            "e-sensitive",
+        ]
+        .into_iter()
+        .map(|event| ("no_relationship", event)),
+    )
+    .map(|(rule, event)| (rule.to_owned(), event.to_owned()))
+    .collect();
+    assert_eq!(findings(&app).await, expected);
+
+    // One case per user: the clerk's five patients are one case, ranked with its reasons.
+    let (patients, components): (i64, Value) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM case_patients p WHERE p.case_id = c.id), c.score_components
+         FROM cases c WHERE c.user_id = $1",
+    )
+    .bind(clerk)
+    .fetch_one(&app.pool)
+    .await
+    .expect("the clerk's case");
+    assert_eq!(patients, 5);
+    assert_eq!(components["patients"], 5);
+    assert!(
+        components["rules"]["self_access"]["points"]
+            .as_f64()
+            .is_some(),
+        "{components}"
+    );
+
+    // Re-running everything adds nothing.
+    sqlx::query("DELETE FROM analyzer_watermarks")
+        .execute(&app.pool)
+        .await
+        .expect("reset");
+    let again = run(&app).await;
+    assert_eq!(
+        (again.new_findings, again.pending, again.opened_cases),
+        (0, 0, 0),
+        "{again:?}"
+    );
+}
+
+#[tokio::test]
+async fn late_care_context_explains_a_case_away_and_suppressions_hold_findings_back() {
+    let app = TestApp::spawn("analyzer_late_care", Background::NONE).await;
+    load_region(&app).await;
+    let doctor = "555000000205";
+    for (index, nhs) in ["9990002010", "9990002029", "9990002037", "9990002045"]
+        .iter()
+        .enumerate()
+    {
+        view(
+            &app,
+            &format!("late-{index}"),
+            doctor,
+            "RDM02",
+            nhs,
+            "TREAT",
+        )
+        .await;
+    }
+    run(&app).await;
+    let (case_id, state): (i64, String) =
+        sqlx::query_as("SELECT id, state FROM cases WHERE user_id = $1")
+            .bind(doctor)
+            .fetch_one(&app.pool)
+            .await
+            .expect("four unexplained patients make a case");
+    assert_eq!(state, "new");
+
+    // The admissions are recorded hours later; they name the doctor.
+    for (index, nhs) in ["9990002010", "9990002029", "9990002037", "9990002045"]
+        .iter()
+        .enumerate()
+    {
+        fhir(
+            &app,
+            encounter(&format!("late-enc-{index}"), nhs, doctor, "RDM02"),
+        )
+        .await;
+    }
+    let summary = run(&app).await;
+    // Four unexplained views, and the one from another region is also rare_org_patient.
+    assert_eq!(summary.explained_away, 5, "{summary:?}");
+    let (state, explained): (String, bool) =
+        sqlx::query_as("SELECT state, explained_away_at IS NOT NULL FROM cases WHERE id = $1")
+            .bind(case_id)
+            .fetch_one(&app.pool)
+            .await
+            .expect("case");
+    assert_eq!((state.as_str(), explained), ("closed", true));
+    let actions: Vec<String> =
+        sqlx::query_scalar("SELECT action FROM case_timeline WHERE case_id = $1 ORDER BY id")
+            .bind(case_id)
+            .fetch_all(&app.pool)
+            .await
+            .expect("timeline");
+    assert_eq!(
+        actions
+            .iter()
+            .filter(|a| *a == "finding_explained_away")
+            .count(),
+        5
+    );
+    assert_eq!(
+        actions.last().map(String::as_str),
+        Some("case_explained_away")
+    );
+
+    // A suppression of emergency access for one user: the finding is kept aside, no case.
+    sqlx::query(
+        "INSERT INTO suppressions (rule_id, user_id, reason, created_by, expires_at)
+         VALUES ('emergency_access', '555000000207', 'A&E consultant: every access is break-glass', 'test', now() + interval '1 day')",
+    )
+    .execute(&app.pool)
+    .await
+    .expect("suppression");
+    view(&app, "supp-1", "555000000207", "RDM02", "9990002010", "BTG").await;
+    let summary = run(&app).await;
+    assert_eq!(summary.suppressed, 1, "{summary:?}");
+    let cases: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM cases WHERE user_id = '555000000207'")
+            .fetch_one(&app.pool)
+            .await
+            .expect("cases");
+    assert_eq!(cases, 0);
+}
