@@ -2,43 +2,73 @@
 //! full and shown to the reader only as "internal error".
 
 use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DashboardError {
     #[error("sign-in required")]
     Unauthenticated,
+    /// A browser asked for a page without being signed in: it is sent to the sign-in page.
+    #[error("sign-in required")]
+    SignInRequired { next: String },
     #[error("this account may not see this")]
     Forbidden,
+    #[error("cross-site request refused: the form or request lacks a valid CSRF token")]
+    Csrf,
     #[error("{0}")]
     BadRequest(String),
     #[error("not found")]
     NotFound,
+    #[error("{0}")]
+    Conflict(String),
     #[error("postgres: {0}")]
     Postgres(#[from] sqlx::Error),
     #[error("clickhouse: {0}")]
     ClickHouse(#[from] clickhouse::error::Error),
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl DashboardError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Unauthenticated => StatusCode::UNAUTHORIZED,
+            Self::SignInRequired { .. } => StatusCode::SEE_OTHER,
+            Self::Forbidden | Self::Csrf => StatusCode::FORBIDDEN,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Postgres(_) | Self::ClickHouse(_) | Self::Internal(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        }
+    }
+
+    /// The message a reader may see.
+    pub fn public_message(&self) -> String {
+        if self.status() == StatusCode::INTERNAL_SERVER_ERROR {
+            "internal error".to_owned()
+        } else {
+            self.to_string()
+        }
+    }
 }
 
 impl IntoResponse for DashboardError {
     fn into_response(self) -> Response {
-        let status = match &self {
-            Self::Unauthenticated => StatusCode::UNAUTHORIZED,
-            Self::Forbidden => StatusCode::FORBIDDEN,
-            Self::NotFound => StatusCode::NOT_FOUND,
-            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::Postgres(_) | Self::ClickHouse(_) => {
-                tracing::error!(error = %self, "dashboard request failed");
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
-        };
-        let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
-            "internal error".to_owned()
-        } else {
-            self.to_string()
-        };
-        let mut response =
-            (status, axum::Json(serde_json::json!({ "error": message }))).into_response();
+        if let Self::SignInRequired { next } = &self {
+            let target = format!("/signin?next={}", urlencoding::encode(next));
+            return Redirect::to(&target).into_response();
+        }
+        let status = self.status();
+        if status == StatusCode::INTERNAL_SERVER_ERROR {
+            tracing::error!(error = %self, "dashboard request failed");
+        }
+        let mut response = (
+            status,
+            axum::Json(serde_json::json!({ "error": self.public_message() })),
+        )
+            .into_response();
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,

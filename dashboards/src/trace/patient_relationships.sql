@@ -1,5 +1,4 @@
--- A merged identifier (`authority|value` from HL7 or FHIR) also matches what was recorded
--- under its bare value (audit events keep the identifier system in a column of its own).
+-- The care relationships the patient has (and merged identifiers have), open or closed.
 SELECT relationship_id, patient_id, kind, user_id, team, org_code, valid_from, valid_to,
        source_channel, source_message_id
 FROM care_relationships FINAL
@@ -12,3 +11,4 @@ WHERE patient_id IN (
 )
   AND deleted = 0
 ORDER BY valid_from, relationship_id
+LIMIT 10000

@@ -1,0 +1,8 @@
+-- The care relationships of the case's patients.
+SELECT relationship_id, patient_id, kind, user_id, team, org_code, valid_from, valid_to,
+       source_channel, source_message_id
+FROM care_relationships FINAL
+WHERE patient_id IN (SELECT arrayJoin(?))
+  AND deleted = 0
+ORDER BY patient_id, valid_from, relationship_id
+LIMIT 2000
