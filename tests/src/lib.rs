@@ -6,10 +6,12 @@
 mod pki;
 mod processes;
 mod smtp_sink;
+mod web;
 
 pub use pki::{TestPki, TRUSTED_NODE};
 pub use processes::{careaudit_binary, free_port, CollectorProcess, PrivateClickHouse};
 pub use smtp_sink::SmtpSink;
+pub use web::{csrf_in, WebClient};
 
 use migrations::{ClickHouseSettings, PostgresSettings, StoreSettings};
 use secrecy::{ExposeSecret, SecretString};

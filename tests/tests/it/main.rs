@@ -7,6 +7,8 @@ mod care_csv;
 mod care_fhir;
 mod care_hl7;
 mod dashboards_access;
+mod dashboards_sign_in;
+mod dashboards_support;
 mod end_to_end;
 mod fault_tolerance;
 mod fhir_bulk;
