@@ -96,6 +96,11 @@ fn wants_html(headers: &HeaderMap) -> bool {
         .is_some_and(|value| value.contains("text/html"))
 }
 
+/// The API and FHIR answer 401 to everyone; only pages redirect to the sign-in form.
+fn is_machine_path(path: &str) -> bool {
+    path.starts_with("/api/") || path.starts_with("/fhir/")
+}
+
 pub(crate) fn client_address(parts: &Parts) -> Option<String> {
     parts
         .extensions
@@ -184,7 +189,7 @@ impl FromRequestParts<AppState> for Viewer {
                     )
                     .await?
                 }
-                None if wants_html(&parts.headers) => {
+                None if wants_html(&parts.headers) && !is_machine_path(parts.uri.path()) => {
                     let next = parts
                         .uri
                         .path_and_query()

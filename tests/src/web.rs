@@ -56,7 +56,10 @@ impl WebClient {
     }
 
     /// GET with the browser's cookies and `Accept: text/html`.
-    pub async fn get(&mut self, path: &str) -> (reqwest::StatusCode, reqwest::header::HeaderMap, String) {
+    pub async fn get(
+        &mut self,
+        path: &str,
+    ) -> (reqwest::StatusCode, reqwest::header::HeaderMap, String) {
         let response = self
             .http
             .get(format!("{}{path}", self.base))
@@ -75,7 +78,10 @@ impl WebClient {
     }
 
     /// GET and return the raw bytes (downloads).
-    pub async fn get_bytes(&mut self, path: &str) -> (reqwest::StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
+    pub async fn get_bytes(
+        &mut self,
+        path: &str,
+    ) -> (reqwest::StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
         let response = self
             .http
             .get(format!("{}{path}", self.base))
@@ -84,13 +90,24 @@ impl WebClient {
             .await
             .expect("dashboards reachable");
         let (status, headers) = (response.status(), response.headers().clone());
-        (status, headers, response.bytes().await.expect("body").to_vec())
+        (
+            status,
+            headers,
+            response.bytes().await.expect("body").to_vec(),
+        )
     }
 
     /// POSTs a form as a same-origin browser would (the page's CSRF token added unless the
     /// fields carry their own `csrf_token`).
-    pub async fn post_form(&mut self, path: &str, fields: &[(&str, &str)]) -> (reqwest::StatusCode, reqwest::header::HeaderMap, String) {
-        let mut form: Vec<(String, String)> = fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    pub async fn post_form(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> (reqwest::StatusCode, reqwest::header::HeaderMap, String) {
+        let mut form: Vec<(String, String)> = fields
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         if !fields.iter().any(|(key, _)| *key == "csrf_token") {
             if let Some(token) = &self.csrf {
                 form.push(("csrf_token".to_owned(), token.clone()));
@@ -101,7 +118,12 @@ impl WebClient {
     }
 
     /// POSTs a form exactly as given, with an optional `Origin` header.
-    pub async fn post_raw(&mut self, path: &str, form: &[(String, String)], origin: Option<&str>) -> (reqwest::StatusCode, reqwest::header::HeaderMap, String) {
+    pub async fn post_raw(
+        &mut self,
+        path: &str,
+        form: &[(String, String)],
+        origin: Option<&str>,
+    ) -> (reqwest::StatusCode, reqwest::header::HeaderMap, String) {
         let mut request = self
             .http
             .post(format!("{}{path}", self.base))
@@ -126,7 +148,14 @@ impl WebClient {
         let (status, _, _) = self.get("/signin").await;
         assert_eq!(status, 200, "the sign-in page answers");
         let (status, _, _) = self
-            .post_form("/signin", &[("username", username), ("password", password), ("next", "/cases")])
+            .post_form(
+                "/signin",
+                &[
+                    ("username", username),
+                    ("password", password),
+                    ("next", "/cases"),
+                ],
+            )
             .await;
         if status == 303 {
             // Every signed-in page carries the session's CSRF token (in the sign-out form).

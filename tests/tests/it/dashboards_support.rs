@@ -37,13 +37,26 @@ pub async fn seed(app: &TestApp) -> Seeded {
             username,
             &format!("Account {username}"),
             PASSWORD,
-            &[AccountRole { role, org_code: org.map(str::to_owned) }],
+            &[AccountRole {
+                role,
+                org_code: org.map(str::to_owned),
+            }],
         )
         .await
         .expect("account");
     }
-    for (id, user, org, patient) in [("dash-a", USER_A, "RDM01", PATIENT_A), ("dash-b", USER_B, "RDM02", PATIENT_B)] {
-        let event = patient_read(id, user, org, patient, "ETREAT", Some("cardiac arrest <script>alert(1)</script>"));
+    for (id, user, org, patient) in [
+        ("dash-a", USER_A, "RDM01", PATIENT_A),
+        ("dash-b", USER_B, "RDM02", PATIENT_B),
+    ] {
+        let event = patient_read(
+            id,
+            user,
+            org,
+            patient,
+            "ETREAT",
+            Some("cardiac arrest <script>alert(1)</script>"),
+        );
         assert_eq!(app.post_json(&event).await.0, 201);
     }
     // A routine view of patient A by org B's user, to be traced.

@@ -7,6 +7,7 @@ mod care_csv;
 mod care_fhir;
 mod care_hl7;
 mod dashboards_access;
+mod dashboards_authorization;
 mod dashboards_sign_in;
 mod dashboards_support;
 mod end_to_end;
