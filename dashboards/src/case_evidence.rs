@@ -6,7 +6,7 @@
 
 use crate::demographics::{compare, DemographicMatch, Person};
 use crate::error::DashboardError;
-use crate::trace::{Explanation, TracedRelationship};
+use crate::trace::{Explanation, ExplanationRow, TracedRelationship};
 use alerts::{CaseDetail, Scope};
 use clickhouse::Row;
 use domain::Timestamp;
@@ -108,13 +108,6 @@ struct TimelineRow {
     purpose_of_use: Vec<String>,
     emergency_access: u8,
     source_node: String,
-}
-
-#[derive(Debug, Row, Deserialize)]
-struct ExplanationRow {
-    event_id: String,
-    #[serde(flatten)]
-    explanation: Explanation,
 }
 
 /// One access of the user to a case patient.
@@ -279,7 +272,7 @@ pub async fn load(
         .fetch_all::<ExplanationRow>()
         .await?
         .into_iter()
-        .map(|row| (row.event_id, row.explanation))
+        .map(ExplanationRow::split)
         .collect();
     let timeline_accesses = timeline_rows
         .into_iter()

@@ -75,7 +75,9 @@ pub fn purpose_text(codes: &[String]) -> String {
     }
     codes
         .iter()
-        .map(|code| match code.as_str() {
+        // Stored as `system|code` (the system is HL7 v3 ActReason for these codes).
+        .map(|coded| coded.rsplit('|').next().unwrap_or(coded))
+        .map(|code| match code {
             "TREAT" => "Care and treatment".to_owned(),
             "ETREAT" | "ERTREAT" => "Emergency treatment".to_owned(),
             "BTG" => "Emergency access (break the glass)".to_owned(),
@@ -204,6 +206,10 @@ mod tests {
         );
         assert_eq!(purpose_text(&[]), "Not stated");
         assert_eq!(purpose_text(&["XYZ".into()]), "Other (XYZ)");
+        assert_eq!(
+            purpose_text(&["http://terminology.hl7.org/CodeSystem/v3-ActReason|TREAT".into()]),
+            "Care and treatment"
+        );
         assert_eq!(role_text("R8000"), "Clinical practitioner");
         assert_eq!(role_text("R9999"), "Staff member (role R9999)");
         assert_eq!(action_text("R"), "Viewed");

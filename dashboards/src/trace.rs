@@ -116,10 +116,35 @@ pub struct Explanation {
 }
 
 #[derive(Debug, Row, Deserialize)]
-struct ExplanationRow {
+pub(crate) struct ExplanationRow {
     event_id: String,
-    #[serde(flatten)]
-    explanation: Explanation,
+    explained: u8,
+    kind: String,
+    binding: String,
+    relationship_id: String,
+    source_channel: String,
+    source_message_id: String,
+    valid_from: u32,
+    valid_to: Option<u32>,
+}
+
+impl ExplanationRow {
+    /// The event id and its explanation (RowBinary cannot read a flattened struct).
+    pub(crate) fn split(self) -> (String, Explanation) {
+        (
+            self.event_id,
+            Explanation {
+                explained: self.explained,
+                kind: self.kind,
+                binding: self.binding,
+                relationship_id: self.relationship_id,
+                source_channel: self.source_channel,
+                source_message_id: self.source_message_id,
+                valid_from: self.valid_from,
+                valid_to: self.valid_to,
+            },
+        )
+    }
 }
 
 /// One access in a trace.
@@ -213,7 +238,7 @@ fn assemble(
     let truncated = rows.len() as u64 >= MAX_TRACE_ROWS;
     let mut by_event: HashMap<String, Explanation> = explanations
         .into_iter()
-        .map(|row| (row.event_id, row.explanation))
+        .map(ExplanationRow::split)
         .collect();
     let accesses: Vec<TracedAccess> = rows
         .into_iter()

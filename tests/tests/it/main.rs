@@ -8,6 +8,7 @@ mod care_fhir;
 mod care_hl7;
 mod dashboards_access;
 mod dashboards_authorization;
+mod dashboards_evidence;
 mod dashboards_sign_in;
 mod dashboards_support;
 mod end_to_end;
