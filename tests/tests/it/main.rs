@@ -10,6 +10,7 @@ mod dashboards_access;
 mod dashboards_authorization;
 mod dashboards_evidence;
 mod dashboards_injection;
+mod dashboards_oidc;
 mod dashboards_sign_in;
 mod dashboards_support;
 mod end_to_end;
