@@ -244,15 +244,21 @@ pub async fn load(
     .fetch_all(pool)
     .await?;
     let event_ids: Vec<&str> = case.findings.iter().map(|f| f.event_id.as_str()).collect();
-    let accesses: Vec<AccessEvidence> = clickhouse
-        .query(include_str!("case_evidence/payloads.sql"))
-        .bind(&patients)
-        .bind(&event_ids)
-        .fetch_all::<PayloadRow>()
-        .await?
-        .into_iter()
-        .map(AccessEvidence::from)
-        .collect();
+    // A case merged into another has no findings left, and ClickHouse 18.16 cannot type an
+    // empty array literal.
+    let accesses: Vec<AccessEvidence> = if event_ids.is_empty() {
+        Vec::new()
+    } else {
+        clickhouse
+            .query(include_str!("case_evidence/payloads.sql"))
+            .bind(&patients)
+            .bind(&event_ids)
+            .fetch_all::<PayloadRow>()
+            .await?
+            .into_iter()
+            .map(AccessEvidence::from)
+            .collect()
+    };
     let from = seconds(summary.first_event_at - chrono::Duration::days(TIMELINE_DAYS_BEFORE));
     let to = seconds(summary.last_event_at + chrono::Duration::days(1));
     let timeline_rows: Vec<TimelineRow> = clickhouse

@@ -20,6 +20,7 @@ mod openapi;
 mod pages;
 mod pdf;
 mod queue;
+mod report_table;
 mod reports;
 mod roles;
 mod self_audit;

@@ -226,8 +226,9 @@ impl TestApp {
             "http://{}",
             dashboards_listener.local_addr().expect("address")
         );
-        let mut dashboards_settings =
-            dashboards::DashboardSettings::for_address(dashboards_listener.local_addr().expect("address"));
+        let mut dashboards_settings = dashboards::DashboardSettings::for_address(
+            dashboards_listener.local_addr().expect("address"),
+        );
         dashboards_settings.oidc = oidc;
         tokio::spawn(dashboards::serve_with(
             dashboards_listener,

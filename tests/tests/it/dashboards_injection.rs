@@ -22,7 +22,10 @@ const ATTACKS: [&str; 8] = [
 async fn hostile_values_in_every_field_are_refused_or_inert() {
     let app = TestApp::spawn("dash_injection", Background::NONE).await;
     let seeded = seed(&app).await;
-    let cases_before: i64 = sqlx::query_scalar("SELECT count(*) FROM cases").fetch_one(&app.pool).await.expect("count");
+    let cases_before: i64 = sqlx::query_scalar("SELECT count(*) FROM cases")
+        .fetch_one(&app.pool)
+        .await
+        .expect("count");
     let mut officer = WebClient::new(&app.dashboards_url);
     assert_eq!(officer.sign_in("officer-a", PASSWORD).await, 303);
     let mut admin = WebClient::new(&app.dashboards_url);
@@ -37,7 +40,16 @@ async fn hostile_values_in_every_field_are_refused_or_inert() {
             if status != 200 || page.contains(&seeded.case_b) || page.contains("<script>alert") {
                 problems.push(format!("/cases?{field}={attack}: {status}"));
             }
-            let api = app.http.get(format!("{}/api/v1/cases?{field}={value}", app.dashboards_url)).basic_auth("officer-a", Some(PASSWORD)).send().await.expect("reachable");
+            let api = app
+                .http
+                .get(format!(
+                    "{}/api/v1/cases?{field}={value}",
+                    app.dashboards_url
+                ))
+                .basic_auth("officer-a", Some(PASSWORD))
+                .send()
+                .await
+                .expect("reachable");
             let status = api.status();
             let body: serde_json::Value = api.json().await.unwrap_or_default();
             if status != 200 || body["cases"].as_array().map(Vec::len) != Some(0) {
@@ -60,8 +72,14 @@ async fn hostile_values_in_every_field_are_refused_or_inert() {
         ] {
             let (status, headers, page) = admin.get(&path).await;
             // A CSV download echoes the id as text (served as an attachment, never sniffed).
-            let is_html = headers["content-type"].to_str().unwrap_or("").starts_with("text/html");
-            if status != 200 || is_html && page.contains("<script>alert") || page.contains(PATIENT_A) && !attack.starts_with("9990001283") {
+            let is_html = headers["content-type"]
+                .to_str()
+                .unwrap_or("")
+                .starts_with("text/html");
+            if status != 200
+                || is_html && page.contains("<script>alert")
+                || page.contains(PATIENT_A) && !attack.starts_with("9990001283")
+            {
                 problems.push(format!("{path}: {status}"));
             }
         }
@@ -78,8 +96,18 @@ async fn hostile_values_in_every_field_are_refused_or_inert() {
                 problems.push(format!("{path}: {status}, expected 400"));
             }
         }
-        for query in [format!("patient={value}"), format!("patient={PATIENT_A}&date=ge{value}"), format!("patient={PATIENT_A}&_count={value}")] {
-            let response = app.http.get(format!("{}/fhir/AuditEvent?{query}", app.dashboards_url)).basic_auth("portal", Some(PASSWORD)).send().await.expect("reachable");
+        for query in [
+            format!("patient={value}"),
+            format!("patient={PATIENT_A}&date=ge{value}"),
+            format!("patient={PATIENT_A}&_count={value}"),
+        ] {
+            let response = app
+                .http
+                .get(format!("{}/fhir/AuditEvent?{query}", app.dashboards_url))
+                .basic_auth("portal", Some(PASSWORD))
+                .send()
+                .await
+                .expect("reachable");
             let status = response.status();
             let body: serde_json::Value = response.json().await.unwrap_or_default();
             let ok = match status.as_u16() {
@@ -98,8 +126,15 @@ async fn hostile_values_in_every_field_are_refused_or_inert() {
             problems.push(format!("sign-in as {attack}: {status}"));
         }
     }
-    assert!(problems.is_empty(), "hostile input handled badly:\n{}", problems.join("\n"));
-    let cases_after: i64 = sqlx::query_scalar("SELECT count(*) FROM cases").fetch_one(&app.pool).await.expect("count");
+    assert!(
+        problems.is_empty(),
+        "hostile input handled badly:\n{}",
+        problems.join("\n")
+    );
+    let cases_after: i64 = sqlx::query_scalar("SELECT count(*) FROM cases")
+        .fetch_one(&app.pool)
+        .await
+        .expect("count");
     assert_eq!(cases_before, cases_after);
 
     // Values from the audit trail are escaped on the case page (the reason carries a script).
