@@ -43,6 +43,9 @@ pub async fn run_components(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let stores = settings.stores();
+    // One process-wide metrics recorder for every component, installed before any of them
+    // records anything (the collector's /metrics exports it).
+    let _ = collector::metrics_handle();
     let mut tasks: JoinSet<anyhow::Result<&'static str>> = JoinSet::new();
     if components.collector {
         let (config, stores, token) =

@@ -208,6 +208,7 @@ pub async fn record_sign_in(
     client_address: Option<&str>,
 ) -> Result<(), sqlx::Error> {
     tracing::info!(username, method, outcome, "sign-in attempt");
+    crate::telemetry::sign_in(method, outcome);
     sqlx::query(
         "INSERT INTO sign_in_events (username, method, outcome, client_address) VALUES ($1, $2, $3, $4)",
     )

@@ -36,7 +36,12 @@ const MAX_FORM_BYTES: usize = 4 * 1024 * 1024;
 pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
     match check(&state, request).await {
         Ok(request) => next.run(request).await,
-        Err(error) => error.into_response(),
+        Err(error) => {
+            if matches!(error, DashboardError::Csrf) {
+                crate::telemetry::csrf_refused();
+            }
+            error.into_response()
+        }
     }
 }
 

@@ -27,6 +27,7 @@ mod self_audit;
 mod session;
 mod signin;
 mod subject_access;
+mod telemetry;
 mod trace;
 mod viewer;
 
@@ -130,6 +131,7 @@ pub fn router(
             csrf::guard,
         ))
         .layer(axum::middleware::from_fn(pages::security_headers))
+        .route_layer(axum::middleware::from_fn(telemetry::track_requests))
         .with_state(state)
 }
 

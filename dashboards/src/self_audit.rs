@@ -31,6 +31,7 @@ pub async fn record(pool: &PgPool, viewer: &Viewer, view: View<'_>) -> Result<()
         serde_json::json!({})
     };
     detail["roles"] = serde_json::json!(viewer.roles_text());
+    crate::telemetry::audit_data_view(view.view);
     sqlx::query(
         "INSERT INTO audit_data_views (viewer, view, case_ref, patient_id, user_id, detail)
          VALUES ($1, $2, $3, $4, $5, $6)",

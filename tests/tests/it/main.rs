@@ -16,5 +16,6 @@ mod dashboards_support;
 mod end_to_end;
 mod fault_tolerance;
 mod fhir_bulk;
+mod grafana;
 mod schema;
 mod syslog_feeds;
