@@ -107,10 +107,10 @@ async fn presented_csrf_token(
 /// Whether a browser says this request comes from another site.
 fn is_cross_site(headers: &HeaderMap, public_url: &str) -> bool {
     let header_text = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
+    // Browsers that send Fetch metadata say exactly where a request comes from; older ones
+    // are judged by their Origin.
     if let Some(site) = header_text("sec-fetch-site") {
-        if site != "same-origin" && site != "none" {
-            return true;
-        }
+        return site != "same-origin" && site != "none";
     }
     let Some(origin) = header_text("origin") else {
         return false;
@@ -178,6 +178,10 @@ mod tests {
             );
         }
         assert!(is_cross_site(&headers(&[("origin", "null")]), public));
+        assert!(!is_cross_site(
+            &headers(&[("origin", "null"), ("sec-fetch-site", "same-origin")]),
+            public
+        ));
     }
 
     #[test]

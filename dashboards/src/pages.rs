@@ -31,7 +31,8 @@ pub async fn style_sheet() -> Response {
 }
 
 /// Headers on every response: a strict content security policy (no scripts at all, styles only
-/// from this site), no framing, no MIME sniffing, no referrer (URLs name patients), and no
+/// from this site), no framing, no MIME sniffing, no referrer to other sites (URLs name
+/// patients; `no-referrer` would also make browsers send `Origin: null` on our own forms), and no
 /// caching of anything but the style sheet (pages and downloads carry patient data).
 pub async fn security_headers(request: Request, next: Next) -> Response {
     let is_static = request.uri().path().starts_with("/static/");
@@ -47,7 +48,7 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
     );
     set(headers, "x-content-type-options", "nosniff");
     set(headers, "x-frame-options", "DENY");
-    set(headers, "referrer-policy", "no-referrer");
+    set(headers, "referrer-policy", "same-origin");
     if !is_static {
         set(headers, "cache-control", "no-store");
     }

@@ -3,6 +3,7 @@
 
 mod analyzer_windows;
 mod bad_input;
+mod browser;
 mod care_csv;
 mod care_fhir;
 mod care_hl7;
