@@ -1,6 +1,7 @@
 //! The careaudit binary's library half: settings, telemetry, and the wiring that starts the
 //! components. It holds no logic of its own beyond wiring (and the demo data loader).
 
+pub mod account;
 pub mod demo;
 pub mod load;
 pub mod settings;

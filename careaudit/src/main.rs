@@ -40,6 +40,9 @@ enum Command {
     Verify,
     /// Load a CSV extract (staff directory, GP registrations, VIP flags) through the collector.
     Load(careaudit::load::LoadArgs),
+    /// Provision careaudit's own accounts (dashboards sign-in).
+    #[command(subcommand)]
+    Account(careaudit::account::AccountCommand),
 }
 
 #[tokio::main]
@@ -74,6 +77,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Demo(args) => demo::run(&settings, args, shutdown).await,
         Command::Load(args) => careaudit::load::run(&settings, args).await,
+        Command::Account(command) => careaudit::account::run(&settings, command).await,
         Command::Verify => {
             let report = collector::verify(&settings.clickhouse.client()).await?;
             println!("{}", careaudit::describe_verification(&report));
