@@ -3,7 +3,7 @@
 //! permission, answers within their scope, and records every look at audit data in the
 //! self-audit before answering. The OpenAPI document is built from the annotations here.
 
-use crate::case_evidence::{load, CaseEvidence};
+use crate::case_evidence::CaseEvidence;
 use crate::error::DashboardError;
 use crate::evidence_pack::{prove, IntegrityProof};
 use crate::export::{download, trace_csv, trace_pdf, Format, PackMeta};
@@ -82,19 +82,12 @@ pub async fn case_detail(
     viewer: Viewer,
     Path(reference): Path<String>,
 ) -> Result<Json<CaseEvidence>, DashboardError> {
-    let scope = viewer.require(Permission::ViewCases)?;
-    let evidence = load(&state.pool, &state.clickhouse, &scope, &reference).await?;
-    let summary = &evidence.case.summary;
-    self_audit::record(
+    let evidence = crate::case_evidence::look(
         &state.pool,
+        &state.clickhouse,
         &viewer,
-        View {
-            view: "api_case",
-            case_ref: Some(&summary.reference),
-            patient_id: Some(&summary.patient_id),
-            user_id: Some(&summary.user_id),
-            detail: serde_json::json!({ "patients": evidence.patients }),
-        },
+        &reference,
+        "api_case",
     )
     .await?;
     Ok(Json(evidence))

@@ -338,6 +338,33 @@ pub async fn load(
     })
 }
 
+/// A viewer's look at a case: the evidence, recorded in the self-audit as `view` before it is
+/// returned.
+pub async fn look(
+    pool: &sqlx::PgPool,
+    clickhouse: &clickhouse::Client,
+    viewer: &crate::viewer::Viewer,
+    reference: &str,
+    view: &str,
+) -> Result<CaseEvidence, DashboardError> {
+    let scope = viewer.require(crate::roles::Permission::ViewCases)?;
+    let evidence = load(pool, clickhouse, &scope, reference).await?;
+    let summary = &evidence.case.summary;
+    crate::self_audit::record(
+        pool,
+        viewer,
+        crate::self_audit::View {
+            view,
+            case_ref: Some(&summary.reference),
+            patient_id: Some(&summary.patient_id),
+            user_id: Some(&summary.user_id),
+            detail: serde_json::json!({ "patients": evidence.patients }),
+        },
+    )
+    .await?;
+    Ok(evidence)
+}
+
 fn demographics(
     patients: &[String],
     rows: &[PatientRow],

@@ -16,8 +16,9 @@ use axum::http::{header, request::Parts, HeaderMap};
 use axum::response::{IntoResponse, Redirect, Response};
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
 use openidconnect::{
-    AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, PkceCodeChallenge,
-    PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
+    AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet, EndpointNotSet,
+    EndpointSet, IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
+    TokenResponse,
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -86,6 +87,36 @@ async fn discover(
         .map_err(|error| oidc_failure("discovery", error))
 }
 
+/// The provider's client as careaudit registered it there: id, secret, redirect URI.
+type ConfiguredClient = CoreClient<
+    EndpointSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointMaybeSet,
+    EndpointMaybeSet,
+>;
+
+fn configured_client(
+    state: &AppState,
+    name: &str,
+    settings: &OidcProviderSettings,
+    metadata: CoreProviderMetadata,
+) -> Result<ConfiguredClient, DashboardError> {
+    let secret = settings
+        .client_secret
+        .as_ref()
+        .map(|secret| ClientSecret::new(secret.expose_secret().to_owned()));
+    let redirect = RedirectUrl::new(redirect_uri(state, name))
+        .map_err(|error| oidc_failure("redirect URL", error))?;
+    Ok(CoreClient::from_provider_metadata(
+        metadata,
+        ClientId::new(settings.client_id.clone()),
+        secret,
+    )
+    .set_redirect_uri(redirect))
+}
+
 #[derive(Debug, Deserialize)]
 pub struct StartQuery {
     next: Option<String>,
@@ -100,18 +131,7 @@ pub async fn start(
     let settings = provider(&state, &name)?;
     let http = http_client()?;
     let metadata = discover(settings, &http).await?;
-    let client = CoreClient::from_provider_metadata(
-        metadata,
-        ClientId::new(settings.client_id.clone()),
-        settings
-            .client_secret
-            .as_ref()
-            .map(|secret| ClientSecret::new(secret.expose_secret().to_owned())),
-    )
-    .set_redirect_uri(
-        RedirectUrl::new(redirect_uri(&state, &name))
-            .map_err(|error| oidc_failure("redirect URL", error))?,
-    );
+    let client = configured_client(&state, &name, settings, metadata)?;
     let (pkce_challenge, pkce_verifier) = PkceCodeChallenge::new_random_sha256();
     let mut request = client
         .authorize_url(
@@ -208,18 +228,7 @@ pub async fn callback(
         .ok_or_else(|| DashboardError::BadRequest("unknown or expired sign-in".to_owned()))?;
     let http = http_client()?;
     let metadata = discover(settings, &http).await?;
-    let client = CoreClient::from_provider_metadata(
-        metadata,
-        ClientId::new(settings.client_id.clone()),
-        settings
-            .client_secret
-            .as_ref()
-            .map(|secret| ClientSecret::new(secret.expose_secret().to_owned())),
-    )
-    .set_redirect_uri(
-        RedirectUrl::new(redirect_uri(&state, &name))
-            .map_err(|error| oidc_failure("redirect URL", error))?,
-    );
+    let client = configured_client(&state, &name, settings, metadata)?;
     let tokens = client
         .exchange_code(AuthorizationCode::new(code))
         .map_err(|error| oidc_failure("token request", error))?

@@ -4,11 +4,10 @@
 //! access each explained, the demographic-match evidence, the user's activity against their
 //! baseline and peer group as a chart, the raw audit payloads, and the case's workflow.
 
-use crate::case_evidence::{load, Activity, CaseEvidence};
+use crate::case_evidence::{Activity, CaseEvidence};
 use crate::error::DashboardError;
 use crate::pages::page as layout;
 use crate::roles::Permission;
-use crate::self_audit::{self, View};
 use crate::viewer::Viewer;
 use crate::AppState;
 use axum::extract::{Path, State};
@@ -21,21 +20,15 @@ pub async fn page(
     viewer: Viewer,
     Path(reference): Path<String>,
 ) -> Result<Html<String>, DashboardError> {
-    let scope = viewer.require(Permission::ViewCases)?;
-    let evidence = load(&state.pool, &state.clickhouse, &scope, &reference).await?;
-    let summary = &evidence.case.summary;
-    self_audit::record(
+    let evidence = crate::case_evidence::look(
         &state.pool,
+        &state.clickhouse,
         &viewer,
-        View {
-            view: "case_page",
-            case_ref: Some(&summary.reference),
-            patient_id: Some(&summary.patient_id),
-            user_id: Some(&summary.user_id),
-            detail: serde_json::json!({ "patients": evidence.patients }),
-        },
+        &reference,
+        "case_page",
     )
     .await?;
+    let summary = &evidence.case.summary;
     let title = format!("Case {}", summary.reference);
     Ok(layout(&title, Some(&viewer), body(&evidence, &viewer)))
 }
