@@ -130,6 +130,7 @@ pub fn router(
             state.clone(),
             csrf::guard,
         ))
+        .layer(axum::middleware::from_fn(pages::html_errors))
         .layer(axum::middleware::from_fn(pages::security_headers))
         .route_layer(axum::middleware::from_fn(telemetry::track_requests))
         .with_state(state)

@@ -55,6 +55,39 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
     response
 }
 
+/// Errors answered to a browser asking for a page are shown as a page, not as the API's JSON.
+pub async fn html_errors(request: Request, next: Next) -> Response {
+    let wants_page = request
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.contains("text/html"));
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes().starts_with(b"application/json"));
+    let machine = path.starts_with("/api/") || path.starts_with("/fhir/");
+    if !wants_page || machine || !is_json || !(response.status().is_client_error() || response.status().is_server_error()) {
+        return response;
+    }
+    let status = response.status();
+    let body = axum::body::to_bytes(response.into_body(), 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let message = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|json| json["error"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| "something went wrong".to_owned());
+    let title = status.canonical_reason().unwrap_or("Error");
+    let page = page(title, None, html! {
+        p.problem { (message) }
+        p { a href="/cases" { "Back to careaudit" } }
+    });
+    (status, page).into_response()
+}
+
 /// A complete page. `viewer` is `None` on the sign-in page.
 pub fn page(title: &str, viewer: Option<&Viewer>, body: Markup) -> Html<String> {
     let page = html! {
