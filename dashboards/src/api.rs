@@ -13,7 +13,8 @@ use crate::roles::Permission;
 use crate::self_audit::{self, SelfAuditFilter, View};
 use crate::subject_access::SubjectAccessReport;
 use crate::trace::{
-    patient_relationships, patient_trace, user_trace, Period, Trace, TracedRelationship,
+    patient_identities, patient_relationships, patient_trace_of, user_trace, Period, Trace,
+    TracedRelationship,
 };
 use crate::viewer::Viewer;
 use crate::AppState;
@@ -124,7 +125,7 @@ pub(crate) async fn run_trace(
     subject_id: &str,
     query: &TraceQuery,
     format: Format,
-) -> Result<Trace, DashboardError> {
+) -> Result<(Trace, Option<Vec<TracedRelationship>>), DashboardError> {
     let scope = viewer.require(Permission::Traces)?;
     if subject_id.trim().is_empty() {
         return Err(DashboardError::BadRequest(
@@ -132,10 +133,30 @@ pub(crate) async fn run_trace(
         ));
     }
     let period = Period::parse(query.from.as_deref(), query.to.as_deref())?;
-    let trace = if subject_kind == "patient" {
-        patient_trace(&state.clickhouse, subject_id, period, &scope).await?
+    // A patient's relationships are shown with the trace on a page and in JSON (read
+    // concurrently with the accesses); evidence packs carry the accesses only.
+    let with_relationships =
+        subject_kind == "patient" && matches!(format, Format::Html | Format::Json);
+    let (trace, relationships) = if subject_kind == "patient" {
+        let identities = patient_identities(&state.clickhouse, subject_id).await?;
+        let relationships = async {
+            if with_relationships {
+                Ok(Some(
+                    patient_relationships(&state.clickhouse, &identities).await?,
+                ))
+            } else {
+                Ok::<_, DashboardError>(None)
+            }
+        };
+        tokio::try_join!(
+            patient_trace_of(&state.clickhouse, subject_id, &identities, period, &scope),
+            relationships
+        )?
     } else {
-        user_trace(&state.clickhouse, subject_id, period, &scope).await?
+        (
+            user_trace(&state.clickhouse, subject_id, period, &scope).await?,
+            None,
+        )
     };
     let (patient_id, user_id) = if subject_kind == "patient" {
         (Some(subject_id), None)
@@ -161,7 +182,7 @@ pub(crate) async fn run_trace(
         },
     )
     .await?;
-    Ok(trace)
+    Ok((trace, relationships))
 }
 
 async fn trace_response(
@@ -172,7 +193,8 @@ async fn trace_response(
     query: TraceQuery,
 ) -> Result<Response, DashboardError> {
     let format = Format::parse(query.format.as_deref(), Format::Json)?;
-    let trace = run_trace(&state, &viewer, subject_kind, &subject_id, &query, format).await?;
+    let (trace, relationships) =
+        run_trace(&state, &viewer, subject_kind, &subject_id, &query, format).await?;
     let wants_proof = format != Format::Json || query.integrity == Some(true);
     let proof = if wants_proof {
         Some(prove(&state.clickhouse, &trace.accesses).await?)
@@ -199,19 +221,12 @@ async fn trace_response(
         (Format::Html, _) => Err(DashboardError::BadRequest(
             "the API answers json, csv or pdf".to_owned(),
         )),
-        (_, proof) => {
-            let relationships = if subject_kind == "patient" {
-                Some(patient_relationships(&state.clickhouse, &subject_id).await?)
-            } else {
-                None
-            };
-            Ok(Json(TraceAnswer {
-                trace,
-                relationships,
-                integrity: proof,
-            })
-            .into_response())
-        }
+        (_, proof) => Ok(Json(TraceAnswer {
+            trace,
+            relationships,
+            integrity: proof,
+        })
+        .into_response()),
     }
 }
 

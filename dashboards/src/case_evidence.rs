@@ -222,61 +222,85 @@ pub async fn load(
         .await?
         .ok_or(DashboardError::NotFound)?;
     let summary = &case.summary;
-    let mut patients: Vec<String> = sqlx::query_scalar(
+    // The independent reads go concurrently: the page costs the slowest of them, not the sum.
+    let patients = sqlx::query_scalar::<_, String>(
         "SELECT patient_id FROM case_patients WHERE case_id = $1 ORDER BY first_event_at, patient_id",
     )
     .bind(summary.id)
-    .fetch_all(pool)
-    .await?;
-    if !patients.contains(&summary.patient_id) {
-        patients.insert(0, summary.patient_id.clone());
-    }
-    let assignee: Option<String> = sqlx::query_scalar(
+    .fetch_all(pool);
+    let assignee = sqlx::query_scalar::<_, String>(
         "SELECT u.username FROM cases c JOIN app_users u ON u.id = c.assignee WHERE c.id = $1",
     )
     .bind(summary.id)
-    .fetch_optional(pool)
-    .await?;
-    let finding_evidence: Vec<FindingEvidence> = sqlx::query_as(
+    .fetch_optional(pool);
+    let finding_evidence = sqlx::query_as::<_, FindingEvidence>(
         "SELECT rule_id, event_id, evidence FROM findings WHERE case_id = $1 ORDER BY occurred_at, id",
     )
     .bind(summary.id)
-    .fetch_all(pool)
-    .await?;
+    .fetch_all(pool);
+    let (mut patients, assignee, finding_evidence) =
+        tokio::try_join!(patients, assignee, finding_evidence)?;
+    if !patients.contains(&summary.patient_id) {
+        patients.insert(0, summary.patient_id.clone());
+    }
     let event_ids: Vec<&str> = case.findings.iter().map(|f| f.event_id.as_str()).collect();
+    let from = seconds(summary.first_event_at - chrono::Duration::days(TIMELINE_DAYS_BEFORE));
+    let to = seconds(summary.last_event_at + chrono::Duration::days(1));
     // A case merged into another has no findings left, and ClickHouse 18.16 cannot type an
     // empty array literal.
-    let accesses: Vec<AccessEvidence> = if event_ids.is_empty() {
-        Vec::new()
-    } else {
+    let payloads = async {
+        if event_ids.is_empty() {
+            return Ok(Vec::new());
+        }
         clickhouse
             .query(include_str!("case_evidence/payloads.sql"))
             .bind(&patients)
             .bind(&event_ids)
             .fetch_all::<PayloadRow>()
-            .await?
-            .into_iter()
-            .map(AccessEvidence::from)
-            .collect()
+            .await
     };
-    let from = seconds(summary.first_event_at - chrono::Duration::days(TIMELINE_DAYS_BEFORE));
-    let to = seconds(summary.last_event_at + chrono::Duration::days(1));
-    let timeline_rows: Vec<TimelineRow> = clickhouse
+    let timeline = clickhouse
         .query(include_str!("case_evidence/user_patient_accesses.sql"))
         .bind(&patients)
         .bind(&summary.user_id)
         .bind(from)
         .bind(to)
-        .fetch_all()
-        .await?;
-    let mut explanations: HashMap<String, Explanation> = clickhouse
+        .fetch_all::<TimelineRow>();
+    let explanations = clickhouse
         .query(include_str!("case_evidence/explanations.sql"))
         .bind(&patients)
         .bind(&summary.user_id)
         .bind(from)
         .bind(to)
-        .fetch_all::<ExplanationRow>()
-        .await?
+        .fetch_all::<ExplanationRow>();
+    let relationships = clickhouse
+        .query(include_str!("case_evidence/relationships.sql"))
+        .bind(&patients)
+        .fetch_all::<TracedRelationship>();
+    let patient_rows = clickhouse
+        .query(include_str!("case_evidence/patients.sql"))
+        .bind(&patients)
+        .fetch_all::<PatientRow>();
+    let staff_and_activity = async {
+        let staff: Option<StaffRow> = clickhouse
+            .query(include_str!("case_evidence/staff.sql"))
+            .bind(&summary.user_id)
+            .fetch_optional()
+            .await?;
+        let activity = activity(clickhouse, summary, staff.as_ref()).await?;
+        Ok::<_, clickhouse::error::Error>((staff, activity))
+    };
+    let (payloads, timeline_rows, explanations, relationships, patient_rows, (staff_row, activity)) =
+        tokio::try_join!(
+            payloads,
+            timeline,
+            explanations,
+            relationships,
+            patient_rows,
+            staff_and_activity
+        )?;
+    let accesses = payloads.into_iter().map(AccessEvidence::from).collect();
+    let mut explanations: HashMap<String, Explanation> = explanations
         .into_iter()
         .map(ExplanationRow::split)
         .collect();
@@ -296,23 +320,7 @@ pub async fn load(
             source_node: row.source_node,
         })
         .collect();
-    let relationships: Vec<TracedRelationship> = clickhouse
-        .query(include_str!("case_evidence/relationships.sql"))
-        .bind(&patients)
-        .fetch_all()
-        .await?;
-    let patient_rows: Vec<PatientRow> = clickhouse
-        .query(include_str!("case_evidence/patients.sql"))
-        .bind(&patients)
-        .fetch_all()
-        .await?;
-    let staff_row: Option<StaffRow> = clickhouse
-        .query(include_str!("case_evidence/staff.sql"))
-        .bind(&summary.user_id)
-        .fetch_optional()
-        .await?;
     let demographics = demographics(&patients, &patient_rows, staff_row.as_ref());
-    let activity = activity(clickhouse, summary, staff_row.as_ref()).await?;
     let staff = staff_row.map(|row| StaffSummary {
         name: format!("{} {}", row.given_names, row.family_name)
             .trim()
@@ -423,43 +431,42 @@ async fn activity(
     clickhouse: &clickhouse::Client,
     summary: &alerts::CaseSummary,
     staff: Option<&StaffRow>,
-) -> Result<Activity, DashboardError> {
+) -> Result<Activity, clickhouse::error::Error> {
     let to = seconds(summary.last_event_at + chrono::Duration::days(1));
     let from = to.saturating_sub((ACTIVITY_DAYS * 86_400) as u32);
-    let own: Vec<DayCount> = clickhouse
-        .query(include_str!("case_evidence/user_daily.sql"))
-        .bind(&summary.user_id)
-        .bind(from)
-        .bind(to)
-        .fetch_all()
-        .await?;
     let (org, role) = staff.map_or((summary.org_code.clone(), String::new()), |staff| {
         (
             staff.org_code.clone(),
             staff.role_codes.first().cloned().unwrap_or_default(),
         )
     });
-    let (peers, peer_days) = if role.is_empty() {
-        (0, Vec::new())
-    } else {
-        let peers: u64 = clickhouse
+    let own = clickhouse
+        .query(include_str!("case_evidence/user_daily.sql"))
+        .bind(&summary.user_id)
+        .bind(from)
+        .bind(to)
+        .fetch_all::<DayCount>();
+    let peers = async {
+        if role.is_empty() {
+            return Ok((0, Vec::new()));
+        }
+        let count = clickhouse
             .query(include_str!("case_evidence/peer_count.sql"))
             .bind(&org)
             .bind(&role)
             .bind(&summary.user_id)
-            .fetch_one()
-            .await?;
-        let days: Vec<PeerDay> = clickhouse
+            .fetch_one::<u64>();
+        let days = clickhouse
             .query(include_str!("case_evidence/peer_daily.sql"))
             .bind(&org)
             .bind(&role)
             .bind(&summary.user_id)
             .bind(from)
             .bind(to)
-            .fetch_all()
-            .await?;
-        (peers, days)
+            .fetch_all::<PeerDay>();
+        tokio::try_join!(count, days)
     };
+    let (own, (peers, peer_days)) = tokio::try_join!(own, peers)?;
     let mut counts: Vec<u64> = own.iter().map(|day| day.patients).collect();
     counts.sort_unstable();
     let own_median = match counts.len() {

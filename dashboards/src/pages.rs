@@ -69,7 +69,11 @@ pub async fn html_errors(request: Request, next: Next) -> Response {
         .get(header::CONTENT_TYPE)
         .is_some_and(|value| value.as_bytes().starts_with(b"application/json"));
     let machine = path.starts_with("/api/") || path.starts_with("/fhir/");
-    if !wants_page || machine || !is_json || !(response.status().is_client_error() || response.status().is_server_error()) {
+    if !wants_page
+        || machine
+        || !is_json
+        || !(response.status().is_client_error() || response.status().is_server_error())
+    {
         return response;
     }
     let status = response.status();
@@ -81,10 +85,14 @@ pub async fn html_errors(request: Request, next: Next) -> Response {
         .and_then(|json| json["error"].as_str().map(str::to_owned))
         .unwrap_or_else(|| "something went wrong".to_owned());
     let title = status.canonical_reason().unwrap_or("Error");
-    let page = page(title, None, html! {
-        p.problem { (message) }
-        p { a href="/cases" { "Back to careaudit" } }
-    });
+    let page = page(
+        title,
+        None,
+        html! {
+            p.problem { (message) }
+            p { a href="/cases" { "Back to careaudit" } }
+        },
+    );
     (status, page).into_response()
 }
 

@@ -294,6 +294,28 @@ fn assemble(
     }
 }
 
+/// Every identifier a patient's accesses may be recorded under: their own, those merged into
+/// it, and the bare values of merged `authority|value` identifiers.
+pub async fn patient_identities(
+    clickhouse: &clickhouse::Client,
+    patient_id: &str,
+) -> Result<Vec<String>, clickhouse::error::Error> {
+    let aliases: Vec<String> = clickhouse
+        .query(include_str!("trace/patient_identities.sql"))
+        .bind(patient_id)
+        .fetch_all()
+        .await?;
+    let mut identities = vec![patient_id.to_owned()];
+    for alias in aliases {
+        let bare = alias.rsplit('|').next().unwrap_or(&alias).to_owned();
+        identities.push(alias);
+        identities.push(bare);
+    }
+    identities.sort();
+    identities.dedup();
+    Ok(identities)
+}
+
 /// Who viewed this patient's record in `period`, as far as `scope` lets the reader see.
 pub async fn patient_trace(
     clickhouse: &clickhouse::Client,
@@ -301,28 +323,36 @@ pub async fn patient_trace(
     period: Period,
     scope: &Scope,
 ) -> Result<Trace, DashboardError> {
+    let identities = patient_identities(clickhouse, patient_id).await?;
+    patient_trace_of(clickhouse, patient_id, &identities, period, scope).await
+}
+
+/// The trace over identities already resolved (the accesses and their explanations are read
+/// concurrently).
+pub async fn patient_trace_of(
+    clickhouse: &clickhouse::Client,
+    patient_id: &str,
+    identities: &[String],
+    period: Period,
+    scope: &Scope,
+) -> Result<Trace, DashboardError> {
     let (all, codes) = scope_binds(scope);
-    let rows: Vec<AccessRow> = clickhouse
+    let accesses = clickhouse
         .query(include_str!("trace/patient_accesses.sql"))
-        .bind(patient_id)
-        .bind(patient_id)
-        .bind(patient_id)
+        .bind(identities)
         .bind(period.from)
         .bind(period.to)
         .bind(all)
         .bind(codes)
         .bind(MAX_TRACE_ROWS)
-        .fetch_all()
-        .await?;
-    let explanations: Vec<ExplanationRow> = clickhouse
+        .fetch_all::<AccessRow>();
+    let explanations = clickhouse
         .query(include_str!("trace/patient_explanations.sql"))
-        .bind(patient_id)
-        .bind(patient_id)
-        .bind(patient_id)
+        .bind(identities)
         .bind(period.from)
         .bind(period.to)
-        .fetch_all()
-        .await?;
+        .fetch_all::<ExplanationRow>();
+    let (rows, explanations) = tokio::try_join!(accesses, explanations)?;
     Ok(assemble(
         "patient",
         patient_id,
@@ -341,7 +371,7 @@ pub async fn user_trace(
     scope: &Scope,
 ) -> Result<Trace, DashboardError> {
     let (all, codes) = scope_binds(scope);
-    let rows: Vec<AccessRow> = clickhouse
+    let accesses = clickhouse
         .query(include_str!("trace/user_accesses.sql"))
         .bind(user_id)
         .bind(period.from)
@@ -352,9 +382,8 @@ pub async fn user_trace(
         .bind(all)
         .bind(codes)
         .bind(MAX_TRACE_ROWS)
-        .fetch_all()
-        .await?;
-    let explanations: Vec<ExplanationRow> = clickhouse
+        .fetch_all::<AccessRow>();
+    let explanations = clickhouse
         .query(include_str!("trace/user_explanations.sql"))
         .bind(user_id)
         .bind(period.from)
@@ -362,8 +391,8 @@ pub async fn user_trace(
         .bind(user_id)
         .bind(period.from)
         .bind(period.to)
-        .fetch_all()
-        .await?;
+        .fetch_all::<ExplanationRow>();
+    let (rows, explanations) = tokio::try_join!(accesses, explanations)?;
     Ok(assemble("user", user_id, period, scope, rows, explanations))
 }
 
@@ -382,17 +411,16 @@ pub struct TracedRelationship {
     pub source_message_id: String,
 }
 
+/// The care relationships of a patient under any of `identities`.
 pub async fn patient_relationships(
     clickhouse: &clickhouse::Client,
-    patient_id: &str,
-) -> Result<Vec<TracedRelationship>, DashboardError> {
-    Ok(clickhouse
+    identities: &[String],
+) -> Result<Vec<TracedRelationship>, clickhouse::error::Error> {
+    clickhouse
         .query(include_str!("trace/patient_relationships.sql"))
-        .bind(patient_id)
-        .bind(patient_id)
-        .bind(patient_id)
+        .bind(identities)
         .fetch_all()
-        .await?)
+        .await
 }
 
 #[cfg(test)]

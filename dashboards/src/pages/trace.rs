@@ -7,7 +7,7 @@ use crate::error::DashboardError;
 use crate::export::Format;
 use crate::pages::page;
 use crate::roles::Permission;
-use crate::trace::{patient_relationships, Trace};
+use crate::trace::Trace;
 use crate::viewer::Viewer;
 use crate::AppState;
 use axum::extract::{Path, Query, State};
@@ -79,7 +79,7 @@ pub async fn patient(
     Path(patient_id): Path<String>,
     Query(query): Query<TraceQuery>,
 ) -> Result<Html<String>, DashboardError> {
-    let trace = run_trace(
+    let (trace, relationships) = run_trace(
         &state,
         &viewer,
         "patient",
@@ -88,7 +88,7 @@ pub async fn patient(
         Format::Html,
     )
     .await?;
-    let relationships = patient_relationships(&state.clickhouse, &patient_id).await?;
+    let relationships = relationships.unwrap_or_default();
     let extra = html! {
         h2 { "Care relationships" }
         table id="relationships" {
@@ -119,7 +119,7 @@ pub async fn user(
     Path(user_id): Path<String>,
     Query(query): Query<TraceQuery>,
 ) -> Result<Html<String>, DashboardError> {
-    let trace = run_trace(&state, &viewer, "user", &user_id, &query, Format::Html).await?;
+    let (trace, _) = run_trace(&state, &viewer, "user", &user_id, &query, Format::Html).await?;
     Ok(render(
         &viewer,
         &trace,
