@@ -9,6 +9,7 @@ mod care_fhir;
 mod care_hl7;
 mod dashboards_access;
 mod dashboards_authorization;
+mod dashboards_chdb;
 mod dashboards_evidence;
 mod dashboards_injection;
 mod dashboards_oidc;
