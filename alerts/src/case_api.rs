@@ -1,6 +1,8 @@
-//! Reading cases and their evidence, scoped to what the reader may see. The dashboards call
-//! these; no other component reads cases.
+//! Reading cases and their evidence, scoped to what the reader may see: the cases of the
+//! reader's organisations and the joint cases shared with them. The dashboards call these; no
+//! other component reads cases.
 
+use crate::breach::BreachLogEntry;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::PgPool;
@@ -43,6 +45,12 @@ pub struct CaseSummary {
     pub last_event_at: DateTime<Utc>,
     pub opened_at: DateTime<Utc>,
     pub version: i32,
+    /// The careaudit account the case is assigned to.
+    pub assignee: Option<String>,
+    /// The second organisations of a joint case.
+    pub shared_with: Vec<String>,
+    /// The case this one was merged into, if it was.
+    pub merged_into: Option<String>,
     pub rules: String,
     pub finding_count: i64,
     /// Why the most recent finding of the case fired.
@@ -51,6 +59,8 @@ pub struct CaseSummary {
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct FindingView {
+    /// What a split names to move the finding into a new case.
+    pub finding_id: i64,
     pub rule_id: String,
     pub event_id: String,
     pub severity: String,
@@ -69,12 +79,23 @@ pub struct TimelineEntry {
     pub detail: serde_json::Value,
 }
 
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct NoteView {
+    pub note_id: i64,
+    pub author: String,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct CaseDetail {
     #[serde(flatten)]
     pub summary: CaseSummary,
     pub findings: Vec<FindingView>,
     pub timeline: Vec<TimelineEntry>,
+    pub notes: Vec<NoteView>,
+    /// The breach log entry, when the case was marked as a potential breach.
+    pub breach: Option<BreachLogEntry>,
 }
 
 const DEFAULT_LIMIT: i64 = 200;
@@ -113,7 +134,7 @@ pub async fn get_case(
         return Ok(None);
     };
     let findings = sqlx::query_as(
-        "SELECT rule_id, event_id, severity, occurred_at, user_id, user_org, patient_id, explanation
+        "SELECT id AS finding_id, rule_id, event_id, severity, occurred_at, user_id, user_org, patient_id, explanation
          FROM findings WHERE case_id = $1 ORDER BY occurred_at, id",
     )
     .bind(summary.id)
@@ -125,9 +146,23 @@ pub async fn get_case(
     .bind(summary.id)
     .fetch_all(pool)
     .await?;
+    let notes = sqlx::query_as(
+        "SELECT id AS note_id, author, body, created_at FROM case_notes WHERE case_id = $1 ORDER BY created_at, id",
+    )
+    .bind(summary.id)
+    .fetch_all(pool)
+    .await?;
+    let breach = sqlx::query_as(include_str!("breach/breach_log.sql"))
+        .bind(None::<Vec<String>>)
+        .bind(Some(&summary.reference))
+        .bind(None::<String>)
+        .fetch_optional(pool)
+        .await?;
     Ok(Some(CaseDetail {
         summary,
         findings,
         timeline,
+        notes,
+        breach,
     }))
 }

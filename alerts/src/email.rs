@@ -1,11 +1,15 @@
-//! Email delivery over SMTP with lettre: plain (loopback relays), STARTTLS or implicit TLS,
-//! optional authentication.
+//! Email delivery over SMTP with lettre: plain (loopback relays only), STARTTLS or implicit
+//! TLS, optional authentication, an optional extra trusted root for relays with a certificate
+//! from a private CA. Each message carries a Message-ID made from its outbox delivery id, so a
+//! message re-sent after a crash is recognisably the same message.
 
 use lettre::message::{header::ContentType, Mailbox};
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
+use std::path::PathBuf;
 use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -15,6 +19,17 @@ pub enum SmtpTls {
     None,
     Starttls,
     Implicit,
+}
+
+impl SmtpTls {
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "none" => Some(Self::None),
+            "starttls" => Some(Self::Starttls),
+            "implicit" => Some(Self::Implicit),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -30,6 +45,9 @@ pub struct SmtpSettings {
     pub from: String,
     #[serde(default = "default_timeout_ms")]
     pub timeout_ms: u64,
+    /// A PEM file with an extra trusted root certificate (a relay with a private CA).
+    #[serde(default)]
+    pub ca_certificate: Option<PathBuf>,
 }
 
 fn default_tls() -> SmtpTls {
@@ -47,6 +65,20 @@ pub enum EmailError {
     Build(#[from] lettre::error::Error),
     #[error("smtp: {0}")]
     Smtp(#[from] lettre::transport::smtp::Error),
+    #[error("reading the trusted root {path}: {reason}")]
+    Certificate { path: String, reason: String },
+}
+
+impl EmailError {
+    /// The server refused for good (a 5xx reply, or a message that cannot be built): retrying
+    /// the same message will not help.
+    pub fn is_permanent(&self) -> bool {
+        match self {
+            Self::Smtp(error) => error.is_permanent(),
+            Self::Address { .. } | Self::Build(_) => true,
+            Self::Certificate { .. } => false,
+        }
+    }
 }
 
 /// A configured SMTP transport and sender address.
@@ -59,17 +91,29 @@ pub struct Mailer {
 
 impl Mailer {
     pub fn new(settings: &SmtpSettings) -> Result<Self, EmailError> {
-        let mut builder = match settings.tls {
-            SmtpTls::None => {
-                AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&settings.host)
-            }
-            SmtpTls::Starttls => {
-                AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&settings.host)?
-            }
-            SmtpTls::Implicit => AsyncSmtpTransport::<Tokio1Executor>::relay(&settings.host)?,
-        }
-        .port(settings.port)
-        .timeout(Some(Duration::from_millis(settings.timeout_ms)));
+        let ca_pem = match &settings.ca_certificate {
+            None => None,
+            Some(path) => Some(
+                std::fs::read(path).map_err(|error| EmailError::Certificate {
+                    path: path.display().to_string(),
+                    reason: error.to_string(),
+                })?,
+            ),
+        };
+        Self::build(settings, ca_pem.as_deref())
+    }
+
+    /// Like [`Mailer::new`], with the extra trusted root given as PEM text.
+    pub fn build(settings: &SmtpSettings, ca_pem: Option<&[u8]>) -> Result<Self, EmailError> {
+        let tls = match settings.tls {
+            SmtpTls::None => Tls::None,
+            SmtpTls::Starttls => Tls::Required(tls_parameters(&settings.host, ca_pem)?),
+            SmtpTls::Implicit => Tls::Wrapper(tls_parameters(&settings.host, ca_pem)?),
+        };
+        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&settings.host)
+            .port(settings.port)
+            .tls(tls)
+            .timeout(Some(Duration::from_millis(settings.timeout_ms)));
         if let (Some(username), Some(password)) = (&settings.username, &settings.password) {
             builder = builder.credentials(Credentials::new(
                 username.clone(),
@@ -109,7 +153,16 @@ impl Mailer {
     }
 }
 
-fn parse_mailbox(address: &str) -> Result<Mailbox, EmailError> {
+fn tls_parameters(host: &str, ca_pem: Option<&[u8]>) -> Result<TlsParameters, EmailError> {
+    let mut builder = TlsParameters::builder(host.to_owned());
+    if let Some(pem) = ca_pem {
+        builder = builder.add_root_certificate(Certificate::from_pem(pem)?);
+    }
+    Ok(builder.build_rustls()?)
+}
+
+/// Checks an address the way sending will.
+pub fn parse_mailbox(address: &str) -> Result<Mailbox, EmailError> {
     address
         .parse::<Mailbox>()
         .map_err(|error| EmailError::Address {

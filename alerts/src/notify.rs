@@ -1,9 +1,16 @@
-//! Turning new cases into outbox entries. For each case not yet notified, one transaction
-//! writes the notification to the outbox and marks the case as queued, so a case is notified
-//! once even if careaudit stops half-way.
+//! Routing new and newly shared cases. For each case not yet notified, one transaction applies
+//! the joint-case rule, writes the notifications for the owning organisation's officers and
+//! webhooks to the outbox and marks the case queued; shares not yet notified get the same for
+//! the second organisation. So a case is notified once even if careaudit stops half-way.
 
+use crate::render::{Notice, NoticeKind};
+use crate::routing::{enqueue, recipients, timeline_detail, Audience, Recipient};
+use crate::sharing::apply_joint_rule;
+use crate::workflow::append_timeline;
 use crate::AlertsSettings;
-use sqlx::PgPool;
+use chrono::{DateTime, Utc};
+use domain::Severity;
+use sqlx::{PgPool, Postgres, Transaction};
 
 #[derive(Debug, sqlx::FromRow)]
 struct PendingCase {
@@ -11,122 +18,174 @@ struct PendingCase {
     reference: String,
     org_code: String,
     severity: String,
-    privacy_officer_email: Option<String>,
-    rules: String,
+    rules: Vec<String>,
 }
 
-/// The subject and body of the "new case" email. Only the case reference, organisation,
-/// severity, rule ids and a link: never a patient identifier, name or record detail.
-pub fn render_case_opened(
-    reference: &str,
-    org_code: &str,
-    severity: &str,
-    rules: &str,
-    base_url: &str,
-) -> (String, String) {
-    let organisation = if org_code.is_empty() {
-        "an unidentified organisation"
-    } else {
-        org_code
-    };
-    let subject = format!("[careaudit] New {severity} case {reference} for {organisation}");
-    let link = format!("{}/cases/{reference}", base_url.trim_end_matches('/'));
-    let body = format!(
-        "A new case needs review by a privacy officer of {organisation}.\n\n\
-         Case:      {reference}\n\
-         Severity:  {severity}\n\
-         Rules:     {rules}\n\n\
-         Open the case: {link}\n\n\
-         This message deliberately contains no patient or record details.\n\
-         Sign in to careaudit to see the evidence.\n"
-    );
-    (subject, body)
+#[derive(Debug, sqlx::FromRow)]
+struct PendingShare {
+    case_id: i64,
+    org_code: String,
+    reference: String,
+    severity: String,
+    rules: Vec<String>,
 }
 
 /// Queues notifications for every case still pending. Returns how many cases were handled.
 pub async fn queue_case_notifications(
     pool: &PgPool,
+    clickhouse: &clickhouse::Client,
     settings: &AlertsSettings,
-) -> Result<usize, sqlx::Error> {
+    now: DateTime<Utc>,
+) -> anyhow::Result<usize> {
     let mut transaction = pool.begin().await?;
     let pending: Vec<PendingCase> = sqlx::query_as(include_str!("notify/pending_cases.sql"))
         .fetch_all(&mut *transaction)
         .await?;
+    let joint_rule_in_use: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM organisation_data_sources)")
+            .fetch_one(&mut *transaction)
+            .await?;
     for case in &pending {
-        let recipient = case
-            .privacy_officer_email
-            .clone()
-            .filter(|address| !address.trim().is_empty())
-            .or_else(|| settings.fallback_recipient.clone());
-        let (action, detail) = match recipient {
-            Some(recipient) => {
-                let (subject, body) = render_case_opened(
-                    &case.reference,
-                    &case.org_code,
-                    &case.severity,
-                    &case.rules,
-                    &settings.base_url,
-                );
-                sqlx::query(
-                    "INSERT INTO notification_outbox (dedupe_key, case_id, channel, recipient, subject, body)
-                     VALUES ($1, $2, 'email', $3, $4, $5) ON CONFLICT (dedupe_key) DO NOTHING",
-                )
-                .bind(format!("case-opened:{}:email:{recipient}", case.id))
-                .bind(case.id)
-                .bind(&recipient)
-                .bind(&subject)
-                .bind(&body)
-                .execute(&mut *transaction)
-                .await?;
-                (
-                    "notification_queued",
-                    serde_json::json!({ "channel": "email", "recipient": recipient }),
-                )
+        if joint_rule_in_use {
+            let nodes = source_nodes(&mut transaction, clickhouse, case.id).await?;
+            apply_joint_rule(&mut transaction, case.id, &case.org_code, &nodes).await?;
+        }
+        let severity: Severity = case.severity.parse().map_err(anyhow::Error::msg)?;
+        let mut notice = Notice::for_case(
+            NoticeKind::CaseOpened,
+            &case.org_code,
+            &case.reference,
+            &settings.base_url,
+        );
+        notice.severity = Some(severity);
+        notice.rules = case.rules.clone();
+        let mut to = recipients(
+            &mut transaction,
+            &case.org_code,
+            Audience::CaseAlert(severity),
+            NoticeKind::CaseOpened,
+        )
+        .await?;
+        let has_officers: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM privacy_officers WHERE org_code = $1 AND active)",
+        )
+        .bind(&case.org_code)
+        .fetch_one(&mut *transaction)
+        .await?;
+        if to.is_empty() && !has_officers {
+            if let Some(fallback) = &settings.fallback_recipient {
+                to.push(Recipient::Email(fallback.clone()));
             }
-            None => (
+        }
+        let (action, detail) = if !to.is_empty() {
+            let queued = enqueue(
+                &mut transaction,
+                &notice,
+                &to,
+                &format!("case_opened:{}", case.id),
+                Some(case.id),
+                now,
+            )
+            .await?;
+            ("notification_queued", timeline_detail(&notice, &to, queued))
+        } else if has_officers {
+            (
+                "notification_deferred",
+                serde_json::json!({ "reason": "no officer of the organisation takes immediate alerts at this severity; the case is in their digest" }),
+            )
+        } else {
+            (
                 "notification_unroutable",
-                serde_json::json!({ "reason": "the organisation has no privacy officer address and no fallback is configured" }),
-            ),
+                serde_json::json!({ "reason": "the organisation has no privacy officer and no fallback is configured" }),
+            )
         };
         sqlx::query("UPDATE cases SET notification_state = 'queued' WHERE id = $1")
             .bind(case.id)
             .execute(&mut *transaction)
             .await?;
-        sqlx::query("INSERT INTO case_timeline (case_id, actor, action, detail) VALUES ($1, 'alerts', $2, $3)")
-            .bind(case.id)
-            .bind(action)
-            .bind(detail)
-            .execute(&mut *transaction)
-            .await?;
+        append_timeline(&mut transaction, case.id, "alerts", action, detail).await?;
     }
     transaction.commit().await?;
     Ok(pending.len())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn case_opened_email_carries_reference_and_link_only() {
-        let (subject, body) = render_case_opened(
-            "CA-000042",
-            "RRV",
-            "high",
-            "emergency_access",
-            "https://careaudit.example/",
-        );
-        assert_eq!(subject, "[careaudit] New high case CA-000042 for RRV");
-        assert!(body.contains("Open the case: https://careaudit.example/cases/CA-000042\n"));
-        assert!(body.contains("Rules:     emergency_access\n"));
+/// The exchange nodes that served the events of a case's findings (the collector's
+/// provenance in ClickHouse).
+async fn source_nodes(
+    transaction: &mut Transaction<'_, Postgres>,
+    clickhouse: &clickhouse::Client,
+    case_id: i64,
+) -> anyhow::Result<Vec<String>> {
+    let events: Vec<(String, String)> =
+        sqlx::query_as("SELECT event_id, patient_id FROM findings WHERE case_id = $1")
+            .bind(case_id)
+            .fetch_all(&mut **transaction)
+            .await?;
+    if events.is_empty() {
+        // ClickHouse 18.16 cannot type an empty array literal in `has`.
+        return Ok(Vec::new());
     }
+    let (event_ids, patient_ids): (Vec<String>, Vec<String>) = events.into_iter().unzip();
+    let nodes = clickhouse
+        .query(include_str!("notify/case_source_nodes.sql"))
+        .bind(patient_ids)
+        .bind(event_ids)
+        .fetch_all::<String>()
+        .await?;
+    Ok(nodes)
+}
 
-    #[test]
-    fn case_without_organisation_still_reads_well() {
-        let (subject, _) = render_case_opened("CA-000001", "", "low", "x", "http://h");
-        assert_eq!(
-            subject,
-            "[careaudit] New low case CA-000001 for an unidentified organisation"
+/// Queues the "shared with you" notifications of shares not yet notified.
+pub async fn queue_share_notifications(
+    pool: &PgPool,
+    settings: &AlertsSettings,
+    now: DateTime<Utc>,
+) -> anyhow::Result<usize> {
+    let mut transaction = pool.begin().await?;
+    let pending: Vec<PendingShare> = sqlx::query_as(include_str!("notify/pending_shares.sql"))
+        .fetch_all(&mut *transaction)
+        .await?;
+    for share in &pending {
+        let severity: Severity = share.severity.parse().map_err(anyhow::Error::msg)?;
+        let mut notice = Notice::for_case(
+            NoticeKind::CaseShared,
+            &share.org_code,
+            &share.reference,
+            &settings.base_url,
         );
+        notice.severity = Some(severity);
+        notice.rules = share.rules.clone();
+        let to = recipients(
+            &mut transaction,
+            &share.org_code,
+            Audience::CaseAlert(severity),
+            NoticeKind::CaseShared,
+        )
+        .await?;
+        let dedupe = format!("case_shared:{}:{}", share.case_id, share.org_code);
+        let queued = enqueue(
+            &mut transaction,
+            &notice,
+            &to,
+            &dedupe,
+            Some(share.case_id),
+            now,
+        )
+        .await?;
+        sqlx::query("UPDATE case_shares SET notified = true WHERE case_id = $1 AND org_code = $2")
+            .bind(share.case_id)
+            .bind(&share.org_code)
+            .execute(&mut *transaction)
+            .await?;
+        append_timeline(
+            &mut transaction,
+            share.case_id,
+            "alerts",
+            "notification_queued",
+            timeline_detail(&notice, &to, queued),
+        )
+        .await?;
     }
+    transaction.commit().await?;
+    Ok(pending.len())
 }

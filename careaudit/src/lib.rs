@@ -3,8 +3,10 @@
 
 pub mod account;
 pub mod demo;
+pub mod evaluate;
 pub mod load;
 pub mod settings;
+pub mod simulate;
 pub mod telemetry;
 
 use anyhow::Context;

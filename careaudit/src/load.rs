@@ -1,6 +1,9 @@
 //! `careaudit load staff|registrations|vip FILE`: sends a CSV extract to the collector's
 //! `POST /load/{kind}` (so it goes through the collector's write-ahead log like every feed) and
 //! prints what was accepted and which lines were refused, with their reasons.
+//! `careaudit load organisations|officers|user-contacts FILE` loads alerts' directory straight
+//! into PostgreSQL (as the operator, an administrator of every organisation), with the same
+//! report.
 
 use crate::settings::Settings;
 use anyhow::Context;
@@ -8,7 +11,8 @@ use std::path::PathBuf;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct LoadArgs {
-    /// staff, registrations or vip
+    /// staff, registrations or vip (care context, through the collector); organisations,
+    /// officers or user-contacts (the alerts directory, into PostgreSQL)
     pub kind: String,
     /// The CSV file (UTF-8, header line first).
     pub file: PathBuf,
@@ -18,6 +22,9 @@ pub struct LoadArgs {
 }
 
 pub async fn run(settings: &Settings, args: LoadArgs) -> anyhow::Result<()> {
+    if let Some(kind) = alerts::DirectoryKind::parse(&args.kind) {
+        return load_directory(settings, kind, &args).await;
+    }
     let url = args
         .collector_url
         .clone()
@@ -73,6 +80,41 @@ pub async fn run(settings: &Settings, args: LoadArgs) -> anyhow::Result<()> {
         );
     }
     if !status.is_success() {
+        anyhow::bail!("no row of {} was accepted", args.file.display());
+    }
+    Ok(())
+}
+
+async fn load_directory(
+    settings: &Settings,
+    kind: alerts::DirectoryKind,
+    args: &LoadArgs,
+) -> anyhow::Result<()> {
+    let text = tokio::fs::read_to_string(&args.file)
+        .await
+        .with_context(|| format!("reading {} (UTF-8 CSV)", args.file.display()))?;
+    let pool = settings
+        .postgres
+        .connect()
+        .await
+        .context("connecting to PostgreSQL")?;
+    let actor = alerts::Actor::system("careaudit load");
+    let report = alerts::load_directory_csv(&pool, &actor, kind, &text)
+        .await
+        .with_context(|| format!("loading {}", args.file.display()))?;
+    println!(
+        "{}: {} rows accepted, {} refused",
+        args.file.display(),
+        report.accepted,
+        report.rejected
+    );
+    for error in &report.errors {
+        println!("  line {}: {}", error.line, error.error);
+    }
+    if !report.ignored_columns.is_empty() {
+        println!("  ignored columns: {}", report.ignored_columns.join(", "));
+    }
+    if report.accepted == 0 && report.rejected > 0 {
         anyhow::bail!("no row of {} was accepted", args.file.display());
     }
     Ok(())

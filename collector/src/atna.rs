@@ -6,7 +6,11 @@
 //! - event: `EventActionCode` → action (absent: `E` for a DICOM Query, else `R`),
 //!   `EventDateTime` → occurred_at (no zone: UTC), `EventOutcomeIndicator` → outcome (absent:
 //!   success), `EventID` → event_type and `EventTypeCode` → event_subtypes as `system|code`,
-//!   `PurposeOfUse` → purpose_of_use; an `ETREAT`/`BTG`/`ERTREAT` purpose is emergency access;
+//!   `PurposeOfUse` → purpose_of_use; an `ETREAT`/`BTG`/`ERTREAT` purpose is emergency access,
+//!   and so is an SCR-style alert coded as a `PurposeOfUse` of `codeSystemName`
+//!   [`SCR_ALERT_SYSTEM`](crate::fhir_audit_event::SCR_ALERT_SYSTEM) (`emergency-access`,
+//!   `self-claimed-relationship`, `permission-override`; the reason in `originalText`), as the
+//!   FHIR mapping reads it from `purposeOfEvent`;
 //! - patient: a `ParticipantObjectIdentification` with `ParticipantObjectTypeCodeRole` 1
 //!   (patient) and `ParticipantObjectTypeCode` 1 (person; an absent type code is tolerated).
 //!   `ParticipantObjectID` is usually an HL7 CX (`123^^^&1.2.3&ISO`): the ID is taken and the
@@ -188,13 +192,29 @@ pub fn map_atna_message(
             .token()
             .is_some_and(|token| AccessEvent::is_emergency_purpose(&token))
     });
-    let emergency_reason = match emergency_purpose {
-        None => String::new(),
-        Some(purpose) => purpose
+    let scr_alert = event.purposes_of_use.iter().find(|purpose| {
+        purpose.system.as_deref().map(str::trim) == Some(crate::fhir_audit_event::SCR_ALERT_SYSTEM)
+    });
+    let reason_text = |purpose: &CodedValue| {
+        purpose
             .text
-            .clone()
-            .filter(|text| !text.trim().is_empty())
-            .unwrap_or_else(|| "emergency purpose of use".to_owned()),
+            .as_deref()
+            .map(str::trim)
+            .filter(|text| !text.is_empty())
+            .map(str::to_owned)
+    };
+    let emergency_reason = match (scr_alert, emergency_purpose) {
+        (Some(alert), _) => {
+            let code = alert.code.as_deref().map(str::trim).unwrap_or_default();
+            match reason_text(alert) {
+                Some(reason) => format!("{code}: {reason}"),
+                None => code.to_owned(),
+            }
+        }
+        (None, Some(purpose)) => {
+            reason_text(purpose).unwrap_or_else(|| "emergency purpose of use".to_owned())
+        }
+        (None, None) => String::new(),
     };
 
     let access = AccessEvent {
@@ -225,7 +245,7 @@ pub fn map_atna_message(
             .filter_map(|role| RoleCode::parse(role.code.as_deref()?).ok())
             .collect(),
         purpose_of_use,
-        emergency_access: emergency_purpose.is_some(),
+        emergency_access: emergency_purpose.is_some() || scr_alert.is_some(),
         emergency_reason,
         data_entities: data_entities(&wire.objects),
         client_address: user

@@ -133,6 +133,37 @@ fn emergency_purpose_of_use_marks_emergency_access() {
 }
 
 #[test]
+fn scr_style_alerts_in_purpose_of_use_mark_emergency_access() {
+    let alert = |code: &str, text: &str| {
+        format!(
+            r#"csd-code="{code}" codeSystemName="urn:careaudit:scr-alert-type" originalText="{text}""#
+        )
+    };
+    for (purpose, reason) in [
+        (
+            alert("self-claimed-relationship", "covering for a colleague"),
+            "self-claimed-relationship: covering for a colleague",
+        ),
+        (alert("permission-override", " "), "permission-override"),
+    ] {
+        let xml = changed(&[(
+            r#"csd-code="TREAT" codeSystemName="v3-ActReason" originalText="Treatment""#,
+            &purpose,
+        )]);
+        check(&xml, |mapped| {
+            assert!(mapped.event.emergency_access);
+            assert_eq!(mapped.event.emergency_reason, reason);
+        });
+    }
+    // The same code in another system is an ordinary purpose of use.
+    let other = changed(&[(
+        r#"codeSystemName="v3-ActReason""#,
+        r#"codeSystemName="local""#,
+    )]);
+    check(&other, |mapped| assert!(!mapped.event.emergency_access));
+}
+
+#[test]
 fn chooses_the_requestor_that_looks_like_a_person() {
     let cases = [
         // (participants, expected user id)

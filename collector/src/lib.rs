@@ -32,6 +32,7 @@ pub use atna::{
     map_atna_message, AtnaError, AtnaPatient, MappedAtnaMessage, MAX_AUDIT_MESSAGE_BYTES,
     NHS_NUMBER_OID,
 };
+pub use csv_load::{read_csv, CsvFileError, CsvKind, CsvLoad, RowError};
 pub use fhir_audit_event::{map_audit_event, MappingError};
 pub use fhir_care::{
     bundle_care_facts, bundle_care_facts_with, care_facts as fhir_care_facts, CareKey,

@@ -27,6 +27,8 @@ pub enum DashboardError {
     ClickHouse(#[from] clickhouse::error::Error),
     #[error("internal: {0}")]
     Internal(String),
+    #[error("{0}")]
+    Alerts(#[from] alerts::AlertsError),
 }
 
 impl DashboardError {
@@ -38,6 +40,7 @@ impl DashboardError {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Alerts(error) => alerts_status(error),
             Self::Postgres(_) | Self::ClickHouse(_) | Self::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -64,11 +67,13 @@ impl IntoResponse for DashboardError {
         if status == StatusCode::INTERNAL_SERVER_ERROR {
             tracing::error!(error = %self, "dashboard request failed");
         }
-        let mut response = (
-            status,
-            axum::Json(serde_json::json!({ "error": self.public_message() })),
-        )
-            .into_response();
+        let mut body = serde_json::json!({ "error": self.public_message() });
+        if let Self::Alerts(error) = &self {
+            if let Some(current) = error.current_version() {
+                body["current_version"] = current.into();
+            }
+        }
+        let mut response = (status, axum::Json(body)).into_response();
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -76,5 +81,17 @@ impl IntoResponse for DashboardError {
             );
         }
         response
+    }
+}
+
+/// Workflow errors: 404 outside the reader's scope, 403 for a role that may not act, 409 for a
+/// stale version (the body names the current one), 422 for a request the workflow refuses.
+fn alerts_status(error: &alerts::AlertsError) -> StatusCode {
+    match error {
+        alerts::AlertsError::NotFound { .. } => StatusCode::NOT_FOUND,
+        alerts::AlertsError::Forbidden(_) => StatusCode::FORBIDDEN,
+        alerts::AlertsError::Conflict { .. } => StatusCode::CONFLICT,
+        alerts::AlertsError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        alerts::AlertsError::Database(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

@@ -7,16 +7,18 @@
 
 mod accounts;
 mod api;
+mod breach_api;
 mod case_evidence;
 mod csrf;
 mod demographics;
 mod error;
-
 mod evidence_pack;
 mod export;
+mod export_api;
 mod iti81;
 mod oidc;
 mod openapi;
+mod organisations_api;
 mod pages;
 mod pdf;
 mod queue;
@@ -30,6 +32,7 @@ mod subject_access;
 mod telemetry;
 mod trace;
 mod viewer;
+mod workflow_api;
 
 pub use accounts::{create_account, link_identity, LockoutSettings};
 pub use oidc::OidcProviderSettings;
@@ -110,6 +113,13 @@ fn page_routes() -> Router<AppState> {
         .route("/reports", get(pages::reports::index))
         .route("/reports/{report}", get(pages::reports::page))
         .route("/static/careaudit.css", get(pages::style_sheet))
+        // The workflow, breach log, directory and bulk export routes of the alerts and simulator
+        // work (JSON, behind the same Viewer and CSRF guard as everything else).
+        .merge(workflow_api::routes())
+        .merge(breach_api::routes())
+        .merge(organisations_api::routes())
+        .route("/api/v1/export/findings", get(export_api::findings))
+        .route("/api/v1/export/explanations", get(export_api::explanations))
         .route("/healthz", get(|| async { "ok" }))
 }
 

@@ -117,6 +117,36 @@ pub enum Disposition {
     UnableToDetermine,
 }
 
+impl Disposition {
+    pub const ALL: [Self; 5] = [
+        Self::Appropriate,
+        Self::InappropriateEducation,
+        Self::InappropriateDisciplinary,
+        Self::ReportedToIco,
+        Self::UnableToDetermine,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Appropriate => "appropriate",
+            Self::InappropriateEducation => "inappropriate_education",
+            Self::InappropriateDisciplinary => "inappropriate_disciplinary",
+            Self::ReportedToIco => "reported_to_ico",
+            Self::UnableToDetermine => "unable_to_determine",
+        }
+    }
+}
+
+impl FromStr for Disposition {
+    type Err = String;
+    fn from_str(raw: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|disposition| disposition.as_str() == raw)
+            .ok_or_else(|| format!("unknown disposition {raw:?}"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,5 +175,13 @@ mod tests {
         ] {
             assert_eq!(state.as_str().parse::<CaseState>(), Ok(state));
         }
+    }
+
+    #[test]
+    fn dispositions_parse_back() {
+        for disposition in Disposition::ALL {
+            assert_eq!(disposition.as_str().parse::<Disposition>(), Ok(disposition));
+        }
+        assert!("inappropriate".parse::<Disposition>().is_err());
     }
 }

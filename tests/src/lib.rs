@@ -3,15 +3,22 @@
 //! ports, all real. The servers are the throwaway ones of `scripts/services`; when one is not
 //! running the test fails loudly with the command to start it.
 
+mod case_helpers;
 mod pki;
+mod privacy;
 mod processes;
 mod smtp_sink;
 mod web;
+mod webhook_receiver;
 
 pub use pki::{TestPki, TRUSTED_NODE};
-pub use processes::{careaudit_binary, free_port, CollectorProcess, PrivateClickHouse};
-pub use smtp_sink::SmtpSink;
+pub use privacy::{ForbiddenTerms, PrivacyGuard};
+pub use processes::{
+    careaudit_binary, free_port, AlertsProcess, CollectorProcess, PrivateClickHouse,
+};
+pub use smtp_sink::{SinkOptions, SmtpSink};
 pub use web::{csrf_in, WebClient};
+pub use webhook_receiver::{Received, WebhookReceiver};
 
 use migrations::{ClickHouseSettings, PostgresSettings, StoreSettings};
 use secrecy::{ExposeSecret, SecretString};
@@ -172,7 +179,8 @@ impl TestApp {
             .connect()
             .await
             .expect("connect to the test database");
-        let smtp = SmtpSink::start().await;
+        let mut smtp = SmtpSink::start().await;
+        smtp.watch_for_patient_data(PrivacyGuard::new(stores.clone()));
         let shutdown = CancellationToken::new();
 
         let collector_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -251,11 +259,9 @@ impl TestApp {
             ));
         }
         let alerts_settings = alerts::AlertsSettings {
-            base_url: TEST_BASE_URL.to_owned(),
             poll_interval_ms: 200,
-            fallback_recipient: None,
             max_attempts: 3,
-            smtp: smtp.settings(),
+            ..alerts::AlertsSettings::new(TEST_BASE_URL, smtp.settings())
         };
         if background.alerts {
             tokio::spawn(alerts::run(
@@ -367,6 +373,12 @@ impl TestApp {
         alerts::upsert_organisation(&self.pool, &organisation)
             .await
             .expect("add organisation");
+    }
+
+    /// A guard that scans notifications for this test's patient data (for the extra sinks and
+    /// receivers a test starts).
+    pub fn privacy_guard(&self) -> PrivacyGuard {
+        PrivacyGuard::new(self.stores.clone())
     }
 
     pub fn postgres_url(&self) -> String {

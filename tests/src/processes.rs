@@ -150,3 +150,32 @@ impl CollectorProcess {
         let _ = tokio::time::timeout(Duration::from_secs(40), self.child.wait()).await;
     }
 }
+
+/// `careaudit alerts` as a child process (it has no port to wait on: it is running once
+/// spawned, and the test watches what it sends).
+pub struct AlertsProcess {
+    child: tokio::process::Child,
+}
+
+impl AlertsProcess {
+    pub fn start(environment: &[(String, String)]) -> Self {
+        let mut command = tokio::process::Command::new(careaudit_binary());
+        command
+            .arg("alerts")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true);
+        for (key, value) in environment {
+            command.env(key, value);
+        }
+        Self {
+            child: command.spawn().expect("start careaudit alerts"),
+        }
+    }
+
+    /// SIGKILL: no shutdown, nothing after the point it had reached.
+    pub async fn kill_hard(&mut self) {
+        self.child.start_kill().expect("SIGKILL");
+        let _ = self.child.wait().await;
+    }
+}
