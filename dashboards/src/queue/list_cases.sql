@@ -1,5 +1,6 @@
 -- The case queue: open cases first, ranked by score, then the most recent; every filter is
--- optional (NULL = any). $1 is the reader's scope (NULL = every organisation).
+-- optional (NULL = any). $1 is the reader's scope (NULL = every organisation); a case shared
+-- with one of the reader's organisations (alerts' joint cases) is in it too.
 SELECT c.reference, c.org_code, c.user_id, c.patient_id, c.state, c.disposition, c.severity,
        c.score, c.first_event_at, c.last_event_at, c.opened_at, c.version,
        COALESCE(a.username, '') AS assignee,
@@ -10,7 +11,8 @@ SELECT c.reference, c.org_code, c.user_id, c.patient_id, c.state, c.disposition,
                  ORDER BY f.occurred_at DESC, f.id DESC LIMIT 1), '') AS latest_explanation
 FROM cases c
 LEFT JOIN app_users a ON a.id = c.assignee
-WHERE ($1::text[] IS NULL OR c.org_code = ANY($1))
+WHERE ($1::text[] IS NULL OR c.org_code = ANY($1)
+       OR EXISTS (SELECT 1 FROM case_shares s WHERE s.case_id = c.id AND s.org_code = ANY($1)))
   AND ($2::text IS NULL OR c.org_code = $2)
   AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM findings f WHERE f.case_id = c.id AND f.rule_id = $3))
   AND ($4::text IS NULL OR c.severity = $4)
