@@ -1,6 +1,7 @@
 //! The careaudit binary's library half: settings, telemetry, and the wiring that starts the
 //! components. It holds no logic of its own beyond wiring (and the demo data loader).
 
+pub mod account;
 pub mod demo;
 pub mod evaluate;
 pub mod load;
@@ -45,6 +46,9 @@ pub async fn run_components(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let stores = settings.stores();
+    // One process-wide metrics recorder for every component, installed before any of them
+    // records anything (the collector's /metrics exports it).
+    let _ = collector::metrics_handle();
     let mut tasks: JoinSet<anyhow::Result<&'static str>> = JoinSet::new();
     if components.collector {
         let (config, stores, token) =

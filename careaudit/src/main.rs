@@ -40,6 +40,9 @@ enum Command {
     Verify,
     /// Load a CSV extract (staff directory, GP registrations, VIP flags) through the collector.
     Load(careaudit::load::LoadArgs),
+    /// Provision careaudit's own accounts (dashboards sign-in).
+    #[command(subcommand)]
+    Account(careaudit::account::AccountCommand),
     /// Generate a simulated region's feeds and ground truth (and optionally send them).
     Simulate(careaudit::simulate::SimulateArgs),
     /// Score careaudit's cases, findings and explanations against a simulation's truth file.
@@ -78,6 +81,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Demo(args) => demo::run(&settings, args, shutdown).await,
         Command::Load(args) => careaudit::load::run(&settings, args).await,
+        Command::Account(command) => careaudit::account::run(&settings, command).await,
         Command::Simulate(args) => careaudit::simulate::run(&settings, args).await,
         Command::Evaluate(args) => careaudit::evaluate::run(&settings, args).await,
         Command::Verify => {

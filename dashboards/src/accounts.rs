@@ -1,47 +1,61 @@
-//! careaudit's own accounts and sign-in. Passwords are stored as argon2id hashes. Requests
-//! authenticate with HTTP Basic over the deployment's TLS terminator (session sign-in and
-//! OpenID Connect come with the full dashboards).
+//! careaudit's own accounts: argon2id password hashes, lockout after repeated failures, links
+//! to identities at an organisation's OpenID provider, and a record of every sign-in attempt
+//! (`sign_in_events`). Accounts are provisioned by an administrator; signing in never creates
+//! one, so no identity provider can grant itself roles in careaudit.
 
-use crate::error::DashboardError;
-use crate::AppState;
-use alerts::Scope;
+use crate::roles::AccountRole;
+/// The request extractor's old home: the workflow, breach, directory and export routes use it.
+pub(crate) use crate::viewer::Viewer;
 use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
 };
 use argon2::Argon2;
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
-use base64::Engine;
+use serde::Deserialize;
 use sqlx::PgPool;
 
-/// A role a careaudit account holds, for one organisation or (with `None`) all of them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AccountRole {
-    pub role: &'static str,
-    pub org_code: Option<String>,
+/// When repeated failures lock an account, and for how long.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LockoutSettings {
+    /// Consecutive failed sign-ins that lock the account.
+    #[serde(default = "default_threshold")]
+    pub threshold: i32,
+    /// How long a locked account stays locked, in minutes.
+    #[serde(default = "default_minutes")]
+    pub minutes: f64,
 }
 
-/// The signed-in reader of a request.
-#[derive(Debug, Clone)]
-pub struct Viewer {
-    pub username: String,
-    pub display_name: String,
-    pub roles: Vec<(String, Option<String>)>,
-}
-
-impl Viewer {
-    /// The organisations whose cases this viewer may see: all, when any role is unscoped.
-    pub fn scope(&self) -> Scope {
-        if self.roles.iter().any(|(_, org)| org.is_none()) {
-            return Scope::AllOrganisations;
+impl Default for LockoutSettings {
+    fn default() -> Self {
+        Self {
+            threshold: default_threshold(),
+            minutes: default_minutes(),
         }
-        Scope::Organisations(
-            self.roles
-                .iter()
-                .filter_map(|(_, org)| org.clone())
-                .collect(),
-        )
     }
+}
+
+fn default_threshold() -> i32 {
+    5
+}
+fn default_minutes() -> f64 {
+    15.0
+}
+
+/// The outcome of a password check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordCheck {
+    Accepted(uuid::Uuid),
+    /// Unknown account, disabled account or wrong password: indistinguishable to the caller.
+    Refused,
+    /// Too many failures: refused without looking at the password until the lock expires.
+    Locked,
+}
+
+fn hash_password(password: &str) -> anyhow::Result<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Ok(Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map_err(|error| anyhow::anyhow!("hashing the password failed: {error}"))?
+        .to_string())
 }
 
 /// Creates (or resets the password and roles of) an account.
@@ -52,15 +66,12 @@ pub async fn create_account(
     password: &str,
     roles: &[AccountRole],
 ) -> anyhow::Result<()> {
-    let salt = SaltString::generate(&mut OsRng);
-    let hash = Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map_err(|error| anyhow::anyhow!("hashing the password failed: {error}"))?
-        .to_string();
+    let hash = hash_password(password)?;
     let mut transaction = pool.begin().await?;
     let id: uuid::Uuid = sqlx::query_scalar(
         "INSERT INTO app_users (id, username, display_name, password_hash) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (username) DO UPDATE SET display_name = EXCLUDED.display_name, password_hash = EXCLUDED.password_hash
+         ON CONFLICT (username) DO UPDATE SET display_name = EXCLUDED.display_name,
+             password_hash = EXCLUDED.password_hash, failed_sign_ins = 0, locked_until = NULL
          RETURNING id",
     )
     .bind(uuid::Uuid::new_v4())
@@ -85,70 +96,140 @@ pub async fn create_account(
     Ok(())
 }
 
+/// Links an account to a person's subject at an OpenID provider (`issuer`).
+pub async fn link_identity(
+    pool: &PgPool,
+    username: &str,
+    issuer: &str,
+    subject: &str,
+) -> anyhow::Result<()> {
+    let linked = sqlx::query(
+        "INSERT INTO app_user_identities (issuer, subject, user_id)
+         SELECT $2, $3, id FROM app_users WHERE username = $1
+         ON CONFLICT (issuer, subject) DO UPDATE SET user_id = EXCLUDED.user_id",
+    )
+    .bind(username)
+    .bind(issuer)
+    .bind(subject)
+    .execute(pool)
+    .await?;
+    anyhow::ensure!(linked.rows_affected() == 1, "no account named {username:?}");
+    Ok(())
+}
+
 #[derive(sqlx::FromRow)]
-struct AccountRow {
+struct Candidate {
     id: uuid::Uuid,
-    display_name: String,
     password_hash: Option<String>,
+    locked: bool,
 }
 
-fn basic_credentials(parts: &Parts) -> Option<(String, String)> {
-    let header = parts
-        .headers
-        .get(axum::http::header::AUTHORIZATION)?
-        .to_str()
-        .ok()?;
-    let encoded = header.strip_prefix("Basic ")?;
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(encoded.trim())
-        .ok()?;
-    let text = String::from_utf8(decoded).ok()?;
-    let (username, password) = text.split_once(':')?;
-    Some((username.to_owned(), password.to_owned()))
+/// A hash to verify against when the account does not exist, so that an unknown username costs
+/// the same time as a wrong password and cannot be told apart by timing.
+fn dummy_hash() -> String {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY
+        .get_or_init(|| hash_password("no such account").unwrap_or_default())
+        .clone()
 }
 
-impl FromRequestParts<AppState> for Viewer {
-    type Rejection = DashboardError;
+fn verify(password: String, stored: Option<String>) -> bool {
+    let stored = stored.unwrap_or_else(dummy_hash);
+    PasswordHash::new(&stored).is_ok_and(|parsed| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    })
+}
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, DashboardError> {
-        let (username, password) =
-            basic_credentials(parts).ok_or(DashboardError::Unauthenticated)?;
-        let account: Option<AccountRow> = sqlx::query_as(
-            "SELECT id, display_name, password_hash FROM app_users WHERE username = $1 AND NOT disabled",
-        )
-        .bind(&username)
-        .fetch_optional(&state.pool)
-        .await?;
-        let Some(account) = account else {
-            return Err(DashboardError::Unauthenticated);
-        };
-        let verified = account.password_hash.as_deref().is_some_and(|stored| {
-            PasswordHash::new(stored).is_ok_and(|parsed| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &parsed)
-                    .is_ok()
-            })
-        });
-        if !verified {
-            tracing::info!(username, "sign-in refused");
-            return Err(DashboardError::Unauthenticated);
-        }
-        let roles: Vec<(String, Option<String>)> = sqlx::query_as(
-            "SELECT role, org_code FROM app_user_roles WHERE user_id = $1 ORDER BY role, org_code",
-        )
+/// Checks a password, counting failures towards the lockout and recording the attempt.
+pub async fn check_password(
+    pool: &PgPool,
+    lockout: &LockoutSettings,
+    username: &str,
+    password: &str,
+    method: &str,
+    client_address: Option<&str>,
+) -> Result<PasswordCheck, sqlx::Error> {
+    let candidate: Option<Candidate> = sqlx::query_as(
+        "SELECT id, password_hash, COALESCE(locked_until > now(), false) AS locked
+         FROM app_users WHERE username = $1 AND NOT disabled",
+    )
+    .bind(username)
+    .fetch_optional(pool)
+    .await?;
+    if candidate.as_ref().is_some_and(|account| account.locked) {
+        record_sign_in(pool, username, method, "locked", client_address).await?;
+        return Ok(PasswordCheck::Locked);
+    }
+    let stored = candidate
+        .as_ref()
+        .and_then(|account| account.password_hash.clone());
+    // Argon2 is deliberately slow: keep it off the async workers.
+    let password = password.to_owned();
+    let verified = tokio::task::spawn_blocking(move || verify(password, stored))
+        .await
+        .unwrap_or(false);
+    let Some(account) = candidate else {
+        record_sign_in(pool, username, method, "unknown_account", client_address).await?;
+        return Ok(PasswordCheck::Refused);
+    };
+    if verified {
+        sqlx::query("UPDATE app_users SET failed_sign_ins = 0, locked_until = NULL, last_sign_in_at = now() WHERE id = $1")
+            .bind(account.id)
+            .execute(pool)
+            .await?;
+        record_sign_in(pool, username, method, "success", client_address).await?;
+        return Ok(PasswordCheck::Accepted(account.id));
+    }
+    let locked_now: bool = sqlx::query_scalar(include_str!("accounts/count_failure.sql"))
         .bind(account.id)
-        .fetch_all(&state.pool)
+        .bind(lockout.threshold)
+        .bind(lockout.minutes * 60.0)
+        .fetch_one(pool)
         .await?;
-        if roles.is_empty() {
-            return Err(DashboardError::Forbidden);
-        }
-        Ok(Viewer {
-            username,
-            display_name: account.display_name,
-            roles,
-        })
+    let outcome = if locked_now {
+        tracing::warn!(username, "account locked after repeated failed sign-ins");
+        "wrong_password_locked"
+    } else {
+        "wrong_password"
+    };
+    record_sign_in(pool, username, method, outcome, client_address).await?;
+    Ok(PasswordCheck::Refused)
+}
+
+/// Records one sign-in attempt in `sign_in_events`.
+pub async fn record_sign_in(
+    pool: &PgPool,
+    username: &str,
+    method: &str,
+    outcome: &str,
+    client_address: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    tracing::info!(username, method, outcome, "sign-in attempt");
+    crate::telemetry::sign_in(method, outcome);
+    sqlx::query(
+        "INSERT INTO sign_in_events (username, method, outcome, client_address) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(username)
+    .bind(method)
+    .bind(outcome)
+    .bind(client_address)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_verify_and_the_dummy_hash_parses_but_matches_nothing() {
+        let hash = hash_password("correct horse").expect("hash");
+        assert!(verify("correct horse".into(), Some(hash.clone())));
+        assert!(!verify("wrong".into(), Some(hash)));
+        assert!(PasswordHash::new(&dummy_hash()).is_ok());
+        assert!(!verify("anything".into(), None));
     }
 }

@@ -1,158 +1,158 @@
-//! Server-rendered HTML pages (maud escapes every value). Plain, fast, and usable without
-//! JavaScript.
+//! Server-rendered HTML pages (maud escapes every value): plain, fast, usable without
+//! JavaScript. This module holds the layout every page shares, the security headers every
+//! response gets, and the style sheet; each page lives in its own file under `pages/`.
 
-use crate::accounts::Viewer;
-use crate::error::DashboardError;
-use crate::evidence::{case_accesses, record_case_view, AccessEvidence};
-use crate::AppState;
-use alerts::{CaseDetail, CaseFilter, CaseSummary};
-use axum::extract::{Path, Query, State};
-use axum::response::{Html, Redirect};
+pub mod case;
+pub mod queue;
+pub mod reports;
+pub mod subject_access;
+pub mod trace;
+
+use crate::roles::Permission;
+use crate::viewer::Viewer;
+use axum::extract::Request;
+use axum::http::{header, HeaderValue};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use maud::{html, Markup, DOCTYPE};
-use serde::Deserialize;
 
-const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2rem;color:#1d1d1f}\
-table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid #ddd;padding:.4rem;text-align:left;vertical-align:top}\
-th{background:#f4f4f6}.sev-critical,.sev-high{color:#b00020;font-weight:600}.sev-medium{color:#a15c00}\
-pre{background:#f6f8fa;padding:.5rem;overflow:auto;max-height:20rem;font-size:.8rem}nav a{margin-right:1rem}";
+const STYLE: &str = include_str!("pages/careaudit.css");
 
-fn layout(title: &str, viewer: &Viewer, body: Markup) -> Html<String> {
+/// `GET /static/careaudit.css`.
+pub async fn style_sheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        STYLE,
+    )
+        .into_response()
+}
+
+/// Headers on every response: a strict content security policy (no scripts at all, styles only
+/// from this site), no framing, no MIME sniffing, no referrer to other sites (URLs name
+/// patients; `no-referrer` would also make browsers send `Origin: null` on our own forms), and no
+/// caching of anything but the style sheet (pages and downloads carry patient data).
+pub async fn security_headers(request: Request, next: Next) -> Response {
+    let is_static = request.uri().path().starts_with("/static/");
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    let set = |headers: &mut axum::http::HeaderMap, name: &'static str, value: &'static str| {
+        headers.insert(name, HeaderValue::from_static(value));
+    };
+    set(
+        headers,
+        "content-security-policy",
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    );
+    set(headers, "x-content-type-options", "nosniff");
+    set(headers, "x-frame-options", "DENY");
+    set(headers, "referrer-policy", "same-origin");
+    if !is_static {
+        set(headers, "cache-control", "no-store");
+    }
+    response
+}
+
+/// Errors answered to a browser asking for a page are shown as a page, not as the API's JSON.
+pub async fn html_errors(request: Request, next: Next) -> Response {
+    let wants_page = request
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.contains("text/html"));
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes().starts_with(b"application/json"));
+    let machine = path.starts_with("/api/") || path.starts_with("/fhir/");
+    if !wants_page
+        || machine
+        || !is_json
+        || !(response.status().is_client_error() || response.status().is_server_error())
+    {
+        return response;
+    }
+    let status = response.status();
+    let body = axum::body::to_bytes(response.into_body(), 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let message = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|json| json["error"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| "something went wrong".to_owned());
+    let title = status.canonical_reason().unwrap_or("Error");
+    let page = page(
+        title,
+        None,
+        html! {
+            p.problem { (message) }
+            p { a href="/cases" { "Back to careaudit" } }
+        },
+    );
+    (status, page).into_response()
+}
+
+/// A complete page. `viewer` is `None` on the sign-in page.
+pub fn page(title: &str, viewer: Option<&Viewer>, body: Markup) -> Html<String> {
     let page = html! {
         (DOCTYPE)
         html lang="en" {
             head {
                 meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " — careaudit" }
-                style { (maud::PreEscaped(STYLE)) }
+                link rel="stylesheet" href="/static/careaudit.css";
             }
             body {
-                nav { a href="/cases" { "Case queue" } span { "Signed in as " (viewer.display_name) } }
-                h1 { (title) }
-                (body)
+                header {
+                    span.brand { "careaudit" }
+                    @if let Some(viewer) = viewer {
+                        nav {
+                            @if viewer.may(Permission::ViewCases) { a href="/cases" { "Case queue" } }
+                            @if viewer.may(Permission::Traces) { a href="/trace" { "Traces" } }
+                            @if viewer.may(Permission::Reports) || viewer.may(Permission::SelfAudit) { a href="/reports" { "Reports" } }
+                        }
+                        form.signout method="post" action="/signout" {
+                            (csrf_field(viewer))
+                            span { (viewer.display_name) " (" (viewer.roles_text()) ")" }
+                            button type="submit" { "Sign out" }
+                        }
+                    }
+                }
+                main {
+                    h1 { (title) }
+                    (body)
+                }
             }
         }
     };
     Html(page.into_string())
 }
 
-pub async fn home() -> Redirect {
-    Redirect::to("/cases")
-}
-
-#[derive(Debug, Deserialize)]
-pub struct QueueQuery {
-    state: Option<String>,
-}
-
-pub async fn case_queue(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Query(query): Query<QueueQuery>,
-) -> Result<Html<String>, DashboardError> {
-    let filter = CaseFilter {
-        state: query.state.filter(|value| !value.is_empty()),
-        limit: None,
-    };
-    let cases = alerts::list_cases(&state.pool, &viewer.scope(), &filter).await?;
-    Ok(layout("Case queue", &viewer, queue_table(&cases)))
-}
-
-fn queue_table(cases: &[CaseSummary]) -> Markup {
+/// The hidden CSRF field every form of a signed-in page carries.
+pub fn csrf_field(viewer: &Viewer) -> Markup {
     html! {
-        @if cases.is_empty() {
-            p { "No cases." }
-        } @else {
-            table id="cases" {
-                thead { tr {
-                    th { "Case" } th { "Severity" } th { "State" } th { "Organisation" } th { "User" }
-                    th { "Patient" } th { "When" } th { "Rule" } th { "Why" }
-                } }
-                tbody {
-                    @for case in cases {
-                        tr {
-                            td { a href={ "/cases/" (case.reference) } { (case.reference) } }
-                            td class={ "sev-" (case.severity) } { (case.severity) }
-                            td { (case.state) }
-                            td { (case.org_code) }
-                            td { (case.user_id) }
-                            td { (case.patient_id) }
-                            td { (case.last_event_at.format("%Y-%m-%d %H:%M:%S UTC")) }
-                            td { (case.rules) }
-                            td { (case.latest_explanation) " (" (case.finding_count) " finding(s))" }
-                        }
-                    }
-                }
-            }
+        @if let Some(token) = &viewer.csrf_token {
+            input type="hidden" name="csrf_token" value=(token);
         }
     }
 }
 
-pub async fn case_page(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Path(reference): Path<String>,
-) -> Result<Html<String>, DashboardError> {
-    let case = alerts::get_case(&state.pool, &viewer.scope(), &reference)
-        .await?
-        .ok_or(DashboardError::NotFound)?;
-    let accesses = case_accesses(&state.clickhouse, &case).await?;
-    record_case_view(&state.pool, &viewer, "case_page", &case).await?;
-    let title = format!("Case {}", case.summary.reference);
-    Ok(layout(&title, &viewer, case_body(&case, &accesses)))
+pub async fn home() -> Redirect {
+    Redirect::to("/cases")
 }
 
-fn case_body(case: &CaseDetail, accesses: &[AccessEvidence]) -> Markup {
-    let summary = &case.summary;
+/// A `<select>` with an empty "any" choice and `current` selected.
+pub fn select(name: &str, choices: &[&str], current: Option<&str>) -> Markup {
     html! {
-        dl {
-            dt { "Severity" } dd class={ "sev-" (summary.severity) } { (summary.severity) " (score " (format!("{:.1}", summary.score)) ")" }
-            dt { "State" } dd { (summary.state) }
-            dt { "Organisation" } dd { (summary.org_code) }
-            dt { "User" } dd { (summary.user_id) }
-            dt { "Patient" } dd { (summary.patient_id) }
-            dt { "Accesses" } dd { (summary.first_event_at.format("%Y-%m-%d %H:%M:%S")) " to " (summary.last_event_at.format("%Y-%m-%d %H:%M:%S UTC")) }
-        }
-        h2 { "Findings" }
-        table id="findings" {
-            thead { tr { th { "When" } th { "Rule" } th { "Severity" } th { "Why" } } }
-            tbody {
-                @for finding in &case.findings {
-                    tr {
-                        td { (finding.occurred_at.format("%Y-%m-%d %H:%M:%S%.3f UTC")) }
-                        td { (finding.rule_id) }
-                        td class={ "sev-" (finding.severity) } { (finding.severity) }
-                        td { (finding.explanation) }
-                    }
-                }
-            }
-        }
-        h2 { "Accesses (audit trail)" }
-        @for access in accesses {
-            section.access {
-                h3 { (access.occurred_at) " — " (access.user_name) " (" (access.user_id) ")" }
-                ul {
-                    li { "Action: " (access.action) ", outcome " (access.outcome) }
-                    li { "Organisation: " (access.user_org) "; roles: " (access.user_roles.join(", ")) }
-                    li { "Purpose of use: " (access.purpose_of_use.join(", ")) }
-                    @if !access.emergency_reason.is_empty() { li { "Emergency access reason: " (access.emergency_reason) } }
-                    li { "Data: " (access.data_entities.join(", ")) }
-                    li { "From " (access.client_address) " via " (access.source_node) " (" (access.channel) "), received " (access.received_at) }
-                }
-                details { summary { "Raw audit payload (" (access.raw_format) ")" } pre { (access.raw_payload) } }
-            }
-        }
-        h2 { "Timeline" }
-        table id="timeline" {
-            thead { tr { th { "When" } th { "Who" } th { "What" } th { "Detail" } } }
-            tbody {
-                @for entry in &case.timeline {
-                    tr {
-                        td { (entry.at.format("%Y-%m-%d %H:%M:%S UTC")) }
-                        td { (entry.actor) }
-                        td { (entry.action) }
-                        td { code { (entry.detail.to_string()) } }
-                    }
-                }
+        select name=(name) {
+            option value="" { "any" }
+            @for choice in choices {
+                option value=(choice) selected[current == Some(*choice)] { (choice) }
             }
         }
     }

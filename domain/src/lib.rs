@@ -9,6 +9,7 @@ mod care;
 mod case;
 mod hl7;
 mod ids;
+pub mod integrity;
 mod time;
 
 pub use access::{AccessEvent, Action, Channel, Outcome, Provenance};

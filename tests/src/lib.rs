@@ -8,6 +8,7 @@ mod pki;
 mod privacy;
 mod processes;
 mod smtp_sink;
+mod web;
 mod webhook_receiver;
 
 pub use pki::{TestPki, TRUSTED_NODE};
@@ -16,6 +17,7 @@ pub use processes::{
     careaudit_binary, free_port, AlertsProcess, CollectorProcess, PrivateClickHouse,
 };
 pub use smtp_sink::{SinkOptions, SmtpSink};
+pub use web::{csrf_in, WebClient};
 pub use webhook_receiver::{Received, WebhookReceiver};
 
 use migrations::{ClickHouseSettings, PostgresSettings, StoreSettings};
@@ -145,15 +147,29 @@ pub const TEST_BASE_URL: &str = "https://careaudit.test";
 
 impl TestApp {
     pub async fn spawn(test_name: &str, background: Background) -> Self {
-        Self::spawn_with(test_name, background, None).await
+        Self::spawn_with(test_name, background, None, Vec::new()).await
+    }
+
+    /// With these OpenID providers configured for sign-in to the dashboards.
+    pub async fn spawn_with_oidc(
+        test_name: &str,
+        background: Background,
+        providers: Vec<dashboards::OidcProviderSettings>,
+    ) -> Self {
+        Self::spawn_with(test_name, background, None, providers).await
     }
 
     /// Also listens for syslog over TLS with `pki`'s certificates.
     pub async fn spawn_with_tls(test_name: &str, background: Background, pki: &TestPki) -> Self {
-        Self::spawn_with(test_name, background, Some(pki)).await
+        Self::spawn_with(test_name, background, Some(pki), Vec::new()).await
     }
 
-    async fn spawn_with(test_name: &str, background: Background, pki: Option<&TestPki>) -> Self {
+    async fn spawn_with(
+        test_name: &str,
+        background: Background,
+        pki: Option<&TestPki>,
+        oidc: Vec<dashboards::OidcProviderSettings>,
+    ) -> Self {
         let stores = fresh_stores(test_name).await;
         migrations::migrate_all(&stores)
             .await
@@ -218,8 +234,13 @@ impl TestApp {
             "http://{}",
             dashboards_listener.local_addr().expect("address")
         );
-        tokio::spawn(dashboards::serve(
+        let mut dashboards_settings = dashboards::DashboardSettings::for_address(
+            dashboards_listener.local_addr().expect("address"),
+        );
+        dashboards_settings.oidc = oidc;
+        tokio::spawn(dashboards::serve_with(
             dashboards_listener,
+            dashboards_settings,
             stores.clone(),
             shutdown.clone().cancelled_owned(),
         ));

@@ -1,15 +1,13 @@
--- A merged identifier (`authority|value` from HL7 or FHIR) also matches what was recorded
--- under its bare value (audit events keep the identifier system in a column of its own).
-SELECT event_id, patient_id, occurred_at, occurred_ms, action, user_id, user_name, user_org,
-       purpose_of_use, emergency_access, source_node, channel
+-- Who viewed this patient's record: every access recorded under any of the patient's
+-- identifiers (the patient's own and those merged into it, see patient_identities.sql).
+-- Scoped to the organisations of the reader's role (flag 1 = all).
+SELECT event_id, patient_id, occurred_at, occurred_ms, received_at, received_ms, action, outcome,
+       user_id, user_name, user_org, user_roles, purpose_of_use, emergency_access,
+       emergency_reason, source_node, channel, payload_sha256
 FROM access_events
-WHERE patient_id IN (
-    SELECT ?
-    UNION ALL
-    SELECT alias_id FROM patient_links FINAL WHERE canonical_id = ? AND deleted = 0
-    UNION ALL
-    SELECT arrayElement(splitByChar('|', alias_id), -1) FROM patient_links FINAL WHERE canonical_id = ? AND deleted = 0
-)
+WHERE patient_id IN (SELECT arrayJoin(?))
   AND occurred_at >= toDateTime(?) AND occurred_at < toDateTime(?)
+  AND (? = 1 OR has(?, user_org))
 ORDER BY occurred_at, occurred_ms, event_id
 LIMIT 1 BY event_id
+LIMIT ?

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# The dashboards benchmark of BENCHMARKS.md: the patient trace over EVENTS stored audit events
+# (p99 target 100 ms) and the case page (target 300 ms), each against the raw ClickHouse range
+# read of the same patient, side by side in alternating blocks.
+#
+#   bench/dashboards/run.sh            # EVENTS=100000000 BLOCKS=3 PATIENTS_TRACED=200 CASES=100
+#
+# The events are generated inside ClickHouse (INSERT ... SELECT FROM numbers(), see
+# access_events.sql): loading 100M events through the collector would take hours here. The
+# benchmark database is dropped at the end (the disk is shared). Heavy steps run under
+# flock /tmp/careaudit-cpu.lock so that no two benchmarks of ours overlap.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+eval "$(scripts/services env)"
+
+EVENTS=${EVENTS:-100000000}
+BLOCKS=${BLOCKS:-3}
+PATIENTS=${PATIENTS:-2000000}
+USERS=${USERS:-100000}
+ORGS=${ORGS:-300}
+PATIENTS_TRACED=${PATIENTS_TRACED:-200}
+CASES=${CASES:-100}
+CHUNK=${CHUNK:-10000000}
+DB=careaudit_bench_dashboards
+PORT=${PORT:-14081}
+START=$(( $(date +%s) - 365 * 86400 ))
+CH="$CAREAUDIT__CLICKHOUSE__URL"
+PG_ADMIN="${CAREAUDIT__POSTGRES__URL%/*}/postgres"
+PG="${CAREAUDIT__POSTGRES__URL%/*}/$DB"
+OUT=target/bench-dashboards
+mkdir -p "$OUT"
+LOCK=/tmp/careaudit-cpu.lock
+
+ch() { curl -sS --fail-with-body "$CH/?database=$DB" --data-binary @-; }
+cleanup() {
+    [[ -n "${SERVER_PID:-}" ]] && kill "$SERVER_PID" 2>/dev/null || true
+    curl -sS "$CH/" --data-binary "DROP DATABASE IF EXISTS $DB" >/dev/null || true
+    psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+cargo build --release -p careaudit -p dashboards --example bench_dashboards
+cleanup
+curl -sS --fail-with-body "$CH/" --data-binary "CREATE DATABASE $DB" >/dev/null
+psql "$PG_ADMIN" -qc "CREATE DATABASE $DB"
+export CAREAUDIT__CLICKHOUSE__DATABASE=$DB CAREAUDIT__POSTGRES__URL=$PG
+target/release/careaudit migrate
+
+fill() {
+    local template=$1 offset=0
+    while (( offset < EVENTS )); do
+        local count=$(( EVENTS - offset < CHUNK ? EVENTS - offset : CHUNK ))
+        sed -e "s/OFFSET/$offset/g; s/COUNT/$count/g; s/TOTAL/$EVENTS/g; s/PATIENTS/$PATIENTS/g; s/USERS/$USERS/g; s/ORGS/$ORGS/g; s/START/$START/g" \
+            "bench/dashboards/$template" | ch
+        offset=$(( offset + count ))
+    done
+}
+exec 9>"$LOCK"
+flock 9
+echo "filling $EVENTS events (access_events and, through its view, access_by_user)"
+time fill access_events.sql
+echo "filling $EVENTS explanations"
+time fill access_explanations.sql
+echo "filling the directories and registrations"
+sed -e "s/PATIENTS/$PATIENTS/g; s/USERS/$USERS/g; s/ORGS/$ORGS/g; s/START/$START/g" bench/dashboards/care_context.sql \
+    | awk 'BEGIN{RS=";\n"} NF {print > ("'"$OUT"'/care_" NR ".sql")}'
+for file in "$OUT"/care_*.sql; do ch < "$file"; done
+flock -u 9
+
+echo "waiting for background merges (at most 15 minutes)"
+for _ in $(seq 1 90); do
+    merges=$(echo "SELECT count() FROM system.merges WHERE database = '$DB'" | ch)
+    [[ "$merges" == "0" ]] && break
+    sleep 10
+done
+echo "SELECT table, count() AS parts, sum(rows) AS rows, formatReadableSize(sum(bytes_on_disk)) AS size FROM system.parts WHERE database = '$DB' AND active GROUP BY table ORDER BY table FORMAT PrettyCompactNoEscapes" | ch | tee "$OUT/parts.txt"
+
+# The traced patients: uniform over the patient population (the skew makes a few of them heavy).
+echo "SELECT toString(9000000000 + (intHash64(number + 77) % $PATIENTS)) FROM numbers($PATIENTS_TRACED) FORMAT TSV" | ch > "$OUT/patients.txt"
+# The cases: emergency accesses of the last month.
+echo "SELECT event_id, patient_id, user_id, user_org, concat(toString(occurred_at), '+00') FROM access_events WHERE emergency_access = 1 AND occurred_at >= toDateTime($START + 335 * 86400) LIMIT $CASES FORMAT TSV" | ch > "$OUT/picked.tsv"
+psql "$PG" -q -v ON_ERROR_STOP=1 <<SQL
+CREATE TEMP TABLE picked (event_id text, patient_id text, user_id text, user_org text, occurred_at timestamptz);
+\copy picked FROM '$OUT/picked.tsv'
+\i bench/dashboards/cases.sql
+SQL
+psql "$PG" -tAqc "SELECT reference || E'\t' || patient_id FROM cases WHERE reference LIKE 'BENCH-%' ORDER BY reference" > "$OUT/cases.tsv"
+PASSWORD="bench-$(date +%s%N)"
+CAREAUDIT_ACCOUNT_PASSWORD=$PASSWORD target/release/careaudit account create bench --display-name "Benchmark" --role administrator
+
+CAREAUDIT__DASHBOARDS__LISTEN=127.0.0.1:$PORT RUST_LOG=warn target/release/careaudit dashboards &
+SERVER_PID=$!
+for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.2; done
+
+flock 9
+target/release/examples/bench_dashboards --url "http://127.0.0.1:$PORT" \
+    --clickhouse-url "$CH" --database "$DB" --username bench --password "$PASSWORD" \
+    --patients "$OUT/patients.txt" --cases "$OUT/cases.tsv" --blocks "$BLOCKS" | tee "$OUT/results.md"
+flock -u 9
+echo "results: $OUT/results.md (parts: $OUT/parts.txt); commit $(git rev-parse --short HEAD)"

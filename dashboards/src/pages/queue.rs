@@ -1,0 +1,80 @@
+//! The case queue page: filters (organisation, rule, severity, state, assignee, dates, search)
+//! and the ranked list of the cases the reader may see.
+
+use crate::error::DashboardError;
+use crate::pages::select;
+use crate::queue::{list, QueueFilter, QueuedCase, SEVERITIES, STATES};
+use crate::roles::Permission;
+use crate::viewer::Viewer;
+use crate::AppState;
+use axum::extract::{Query, State};
+use axum::response::Html;
+use maud::{html, Markup};
+
+pub async fn page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(filter): Query<QueueFilter>,
+) -> Result<Html<String>, DashboardError> {
+    let scope = viewer.require(Permission::ViewCases)?;
+    let cases = list(&state.pool, &scope, &filter).await?;
+    Ok(crate::pages::page(
+        "Case queue",
+        Some(&viewer),
+        html! {
+            (filters(&filter))
+            p.small { (cases.len()) " case(s), open first, ranked by score." }
+            (table(&cases))
+        },
+    ))
+}
+
+fn filters(filter: &QueueFilter) -> Markup {
+    let text = |value: &Option<String>| value.clone().unwrap_or_default();
+    html! {
+        form.filters method="get" action="/cases" id="filters" {
+            label { "Organisation" input type="text" name="org" value=(text(&filter.org)) size="8"; }
+            label { "Rule" input type="text" name="rule" value=(text(&filter.rule)) size="16"; }
+            label { "Severity" (select("severity", &SEVERITIES, filter.severity.as_deref())) }
+            label { "State" (select("state", &STATES, filter.state.as_deref())) }
+            label { "Assignee (- = none)" input type="text" name="assignee" value=(text(&filter.assignee)) size="10"; }
+            label { "From" input type="date" name="from" value=(text(&filter.from)); }
+            label { "To" input type="date" name="to" value=(text(&filter.to)); }
+            label { "Case, user or patient" input type="search" name="q" value=(text(&filter.q)); }
+            button type="submit" { "Filter" }
+            a href="/cases" { "Clear" }
+        }
+    }
+}
+
+fn table(cases: &[QueuedCase]) -> Markup {
+    html! {
+        @if cases.is_empty() {
+            p { "No cases." }
+        } @else {
+            table id="cases" {
+                thead { tr {
+                    th { "Case" } th { "Severity" } th { "Score" } th { "State" } th { "Organisation" }
+                    th { "User" } th { "Patient(s)" } th { "Last access" } th { "Rules" } th { "Assignee" } th { "Why" }
+                } }
+                tbody {
+                    @for case in cases {
+                        tr {
+                            td { a href={ "/cases/" (case.reference) } { (case.reference) } }
+                            td class={ "sev-" (case.severity) } { (case.severity) }
+                            td { (format!("{:.1}", case.score)) }
+                            td { (case.state) @if let Some(disposition) = &case.disposition { " (" (disposition) ")" } }
+                            td { (case.org_code) }
+                            td { (case.user_id) }
+                            td { (case.patient_id) @if case.patient_count > 1 { " +" (case.patient_count - 1) } }
+                            td { (case.last_event_at.format("%Y-%m-%d %H:%M UTC")) }
+                            td { (case.rules) }
+                            td { (case.assignee) }
+                            td { (case.latest_explanation) " (" (case.finding_count) " finding(s))" }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

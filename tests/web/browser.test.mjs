@@ -1,0 +1,97 @@
+// careaudit in a real browser: Debian's chromium driven by playwright-core. Run by the Rust
+// integration test `browser` (tests/tests/it/browser.rs), which starts careaudit with fresh
+// databases and seeded cases and passes their names in the environment. Screenshots and
+// downloads go to CAREAUDIT_ARTIFACTS (target/test-artifacts/ by default).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const env = (name) => {
+  const value = process.env[name];
+  assert.ok(value, `${name} must be set (the Rust test sets it)`);
+  return value;
+};
+const base = env('CAREAUDIT_URL');
+const password = env('CAREAUDIT_PASSWORD');
+const caseRef = env('CAREAUDIT_CASE');
+const patient = env('CAREAUDIT_PATIENT');
+const artifacts = process.env.CAREAUDIT_ARTIFACTS ?? 'target/test-artifacts';
+mkdirSync(artifacts, { recursive: true });
+
+let browser;
+before(async () => {
+  // The machine's network is closed: without these flags chromium stalls on its own services.
+  // Playwright gives every launch a fresh, temporary profile (--user-data-dir) of its own.
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+after(async () => { await browser?.close(); });
+
+async function signIn(page, username) {
+  await page.goto(`${base}/cases`);
+  // Signed out, the page sends the browser to the sign-in form.
+  assert.match(page.url(), /\/signin\?next=%2Fcases$/);
+  await page.fill('input[name=username]', username);
+  await page.fill('input[name=password]', password);
+  await Promise.all([
+    page.waitForURL((url) => url.pathname !== '/signin'),
+    page.click('#signin button[type=submit]'),
+  ]);
+}
+
+const shot = (page, name) => page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
+
+test('a privacy officer signs in, triages the queue and reads a case', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${base}/signin`);
+  await shot(page, '01-sign-in');
+  await signIn(page, 'officer-a');
+  assert.equal(new URL(page.url()).pathname, '/cases');
+  assert.ok(await page.isVisible(`a[href="/cases/${caseRef}"]`), 'the case is in the queue');
+  await shot(page, '02-case-queue');
+  await page.selectOption('select[name=state]', 'new');
+  await Promise.all([page.waitForURL(/state=new/), page.click('#filters button[type=submit]')]);
+  await Promise.all([page.waitForURL(`**/cases/${caseRef}`), page.click(`a[href="/cases/${caseRef}"]`)]);
+  assert.equal(new URL(page.url()).pathname, `/cases/${caseRef}`);
+  const facts = await page.textContent('#facts');
+  assert.match(facts, /emergency|high|critical|medium|low/);
+  assert.ok(await page.isVisible('#findings'));
+  assert.ok(await page.isVisible('#access-timeline'));
+  assert.ok(await page.isVisible('#activity-chart'));
+  // The emergency reason carries a script tag: it is shown as text, never run.
+  assert.match(await page.content(), /cardiac arrest &lt;script&gt;/);
+  await shot(page, '03-case-page');
+  // Sign out through the form (with its CSRF token).
+  await Promise.all([page.waitForURL(/\/signin$/), page.click('form.signout button[type=submit]')]);
+  await page.goto(`${base}/cases/${caseRef}`);
+  assert.match(page.url(), /\/signin/);
+  await context.close();
+});
+
+test('an investigator traces a patient and downloads the PDF evidence pack', async () => {
+  const context = await browser.newContext({ acceptDownloads: true });
+  const page = await context.newPage();
+  await signIn(page, 'investigator');
+  await page.goto(`${base}/trace`);
+  await page.fill('input[name=patient]', patient);
+  await Promise.all([page.waitForURL(/\/patients\//), page.click('#trace-search button[type=submit]')]);
+  assert.equal(new URL(page.url()).pathname, `/patients/${patient}/trace`);
+  const rows = await page.locator('#accesses tbody tr').count();
+  assert.ok(rows >= 2, `the trace lists the patient's accesses (${rows})`);
+  assert.match(await page.textContent('#organisations'), /RDM01/);
+  await shot(page, '04-patient-trace');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-pdf')]);
+  assert.match(download.suggestedFilename(), /^careaudit-patient-trace-.*\.pdf$/);
+  const saved = join(artifacts, download.suggestedFilename());
+  await download.saveAs(saved);
+  const bytes = readFileSync(saved);
+  assert.equal(bytes.subarray(0, 5).toString(), '%PDF-');
+  await context.close();
+});
