@@ -99,6 +99,10 @@ pub struct QueuedCase {
     pub rules: String,
     pub finding_count: i64,
     pub patient_count: i64,
+    /// Organisations the case is shared with (joint cases), besides the owner.
+    pub shared_with: Vec<String>,
+    /// The case this one was merged into, if any.
+    pub merged_into: Option<String>,
     /// Why the most recent finding of the case fired.
     pub latest_explanation: String,
 }
