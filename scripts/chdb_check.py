@@ -14,6 +14,7 @@ is `;`; lines whose first non-blank characters are `--` are comments; empty
 statements are ignored.
 """
 
+import contextlib
 import os
 import sys
 import tempfile
@@ -55,6 +56,41 @@ def run_file(sess, path, statements):
     return True
 
 
+def migration_files(directory):
+    return sorted(
+        os.path.join(directory, f)
+        for f in os.listdir(directory)
+        if f.endswith(".sql") and os.path.isfile(os.path.join(directory, f))
+    )
+
+
+@contextlib.contextmanager
+def migrated_session(migrations_dir, prefix):
+    """A fresh in-process chDB session in DATABASE with every migration of MIGRATIONS_DIR
+    applied; yields (session, ClickHouse version), or None after printing the failure."""
+    try:
+        from chdb import session
+    except ImportError as e:
+        print(f"{prefix}: cannot import chdb ({e}); run with the venv python "
+              "after `scripts/services up` (pip package chdb-core)", file=sys.stderr)
+        yield None
+        return
+    with tempfile.TemporaryDirectory(prefix=f"{prefix}_") as tmp:
+        sess = session.Session(tmp)
+        try:
+            version = scalar(sess, "SELECT version()")
+            sess.query(f"CREATE DATABASE IF NOT EXISTS {DATABASE}")
+            sess.query(f"USE {DATABASE}")
+            for path in migration_files(migrations_dir):
+                with open(path, encoding="utf-8") as f:
+                    if not run_file(sess, path, split_statements(f.read())):
+                        yield None
+                        return
+            yield sess, version
+        finally:
+            sess.close()
+
+
 def main(argv):
     if len(argv) != 2 or argv[1] in ("-h", "--help"):
         print("usage: chdb_check.py DIR", file=sys.stderr)
@@ -63,11 +99,7 @@ def main(argv):
     if not os.path.isdir(directory):
         print(f"chdb_check: not a directory: {directory}", file=sys.stderr)
         return 2
-    files = sorted(
-        os.path.join(directory, f)
-        for f in os.listdir(directory)
-        if f.endswith(".sql") and os.path.isfile(os.path.join(directory, f))
-    )
+    files = migration_files(directory)
     if not files:
         print(f"chdb_check: no *.sql files in {directory}", file=sys.stderr)
         return 1

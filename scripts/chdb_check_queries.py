@@ -15,10 +15,9 @@ without an example), 2 on usage errors.
 import os
 import re
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from chdb_check import DATABASE, run_file, scalar, split_statements  # noqa: E402
+from chdb_check import migrated_session, run_file  # noqa: E402
 
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 FRAGMENT = re.compile(r"\{@([a-z_]+)\}")
@@ -65,40 +64,24 @@ def main(argv):
         if name.endswith(".sql"):
             with open(os.path.join(argv[2], name), encoding="utf-8") as f:
                 fragments[name[:-4]] = f.read()
-    migrations = sorted(
-        os.path.join(argv[1], f) for f in os.listdir(argv[1]) if f.endswith(".sql"))
     queries = query_files(argv[3:])
     if not queries:
         print("chdb_check_queries: no *.sql files found", file=sys.stderr)
         return 1
-    try:
-        from chdb import session
-    except ImportError as e:
-        print(f"chdb_check_queries: cannot import chdb ({e}); run with the venv python",
-              file=sys.stderr)
-        return 1
-    with tempfile.TemporaryDirectory(prefix="chdb_queries_") as tmp:
-        sess = session.Session(tmp)
-        try:
-            version = scalar(sess, "SELECT version()")
-            sess.query(f"CREATE DATABASE IF NOT EXISTS {DATABASE}")
-            sess.query(f"USE {DATABASE}")
-            for path in migrations:
-                with open(path, encoding="utf-8") as f:
-                    if not run_file(sess, path, split_statements(f.read())):
-                        return 1
-            for path in queries:
-                with open(path, encoding="utf-8") as f:
-                    try:
-                        text = with_examples(path, f.read(), fragments)
-                    except ValueError as e:
-                        print(f"chdb_check_queries: {e}", file=sys.stderr)
-                        return 1
-                if not run_file(sess, path, [text]):
+    with migrated_session(argv[1], "chdb_check_queries") as migrated:
+        if migrated is None:
+            return 1
+        sess, version = migrated
+        for path in queries:
+            with open(path, encoding="utf-8") as f:
+                try:
+                    text = with_examples(path, f.read(), fragments)
+                except ValueError as e:
+                    print(f"chdb_check_queries: {e}", file=sys.stderr)
                     return 1
-                print(f"ok {path}")
-        finally:
-            sess.close()
+            if not run_file(sess, path, [text]):
+                return 1
+            print(f"ok {path}")
     print(f"chdb queries: {len(queries)} files ok on ClickHouse {version}")
     return 0
 

@@ -13,10 +13,9 @@ users deploy; the integration tests prove what it returns on 18.16. Exit 0 if ev
 import json
 import os
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from chdb_check import DATABASE, run_file, split_statements  # noqa: E402
+from chdb_check import migrated_session, run_file  # noqa: E402
 
 
 def bind(sql, literals):
@@ -38,27 +37,17 @@ def main(argv):
     with open(manifest_path, encoding="utf-8") as f:
         manifest = json.load(f)["queries"]
     base = os.path.dirname(manifest_path)
-    from chdb import session
-
-    with tempfile.TemporaryDirectory(prefix="chdb_queries_") as tmp:
-        sess = session.Session(tmp)
-        try:
-            sess.query(f"CREATE DATABASE IF NOT EXISTS {DATABASE}")
-            sess.query(f"USE {DATABASE}")
-            for name in sorted(f for f in os.listdir(migrations) if f.endswith(".sql")):
-                path = os.path.join(migrations, name)
-                with open(path, encoding="utf-8") as f:
-                    if not run_file(sess, path, split_statements(f.read())):
-                        return 1
-            for name, literals in sorted(manifest.items()):
-                path = os.path.join(base, name)
-                with open(path, encoding="utf-8") as f:
-                    sql = bind("\n".join(line for line in f.read().splitlines() if not line.lstrip().startswith("--")), literals)
-                if not run_file(sess, path, [sql]):
-                    return 1
-                print(f"ok {name}")
-        finally:
-            sess.close()
+    with migrated_session(migrations, "chdb_queries") as migrated:
+        if migrated is None:
+            return 1
+        sess, _ = migrated
+        for name, literals in sorted(manifest.items()):
+            path = os.path.join(base, name)
+            with open(path, encoding="utf-8") as f:
+                sql = bind("\n".join(line for line in f.read().splitlines() if not line.lstrip().startswith("--")), literals)
+            if not run_file(sess, path, [sql]):
+                return 1
+            print(f"ok {name}")
     print(f"chdb: {len(manifest)} dashboards queries ok")
     return 0
 

@@ -410,6 +410,29 @@ where
     }
 }
 
+/// Runs one of the `scripts/chdb_*.py` checks (SQL on a current ClickHouse engine, embedded by
+/// chDB) with paths relative to the repository, and returns its standard output; panics with
+/// the script's output when it fails.
+pub fn run_chdb_script(script: &str, repo_paths: &[&str]) -> String {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let python = std::env::var("CAREAUDIT_PYTHON")
+        .unwrap_or_else(|_| format!("{root}/.services/venv/bin/python"));
+    let output = std::process::Command::new(&python)
+        .arg(format!("{root}/scripts/{script}"))
+        .args(repo_paths.iter().map(|path| format!("{root}/{path}")))
+        .output()
+        .unwrap_or_else(|error| {
+            panic!("cannot run {python} ({error}); run `scripts/services up` to create it")
+        });
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{script} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
 /// The third-party samples in `../shared/testdata` (CI keeps shared/ beside the repository).
 pub fn testdata(relative: &str) -> std::path::PathBuf {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

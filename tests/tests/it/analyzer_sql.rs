@@ -22,24 +22,14 @@ async fn every_analyzer_query_runs_on_this_clickhouse() {
 
 #[test]
 fn analyzer_queries_run_on_current_clickhouse() {
-    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
-    let python = std::env::var("CAREAUDIT_PYTHON")
-        .unwrap_or_else(|_| format!("{root}/.services/venv/bin/python"));
-    let output = std::process::Command::new(&python)
-        .arg(format!("{root}/scripts/chdb_check_queries.py"))
-        .arg(format!("{root}/migrations/clickhouse"))
-        .arg(format!("{root}/analyzer/src/fragments"))
-        .arg(format!("{root}/analyzer/src/explain"))
-        .arg(format!("{root}/analyzer/src/rules"))
-        .output()
-        .unwrap_or_else(|error| {
-            panic!("cannot run {python} ({error}); run `scripts/services up` to create it")
-        });
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "chDB query check failed:\n{stdout}\n{stderr}"
+    let stdout = tests::run_chdb_script(
+        "chdb_check_queries.py",
+        &[
+            "migrations/clickhouse",
+            "analyzer/src/fragments",
+            "analyzer/src/explain",
+            "analyzer/src/rules",
+        ],
     );
     let count = analyzer::sql_files().len();
     assert!(

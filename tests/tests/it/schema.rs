@@ -1,7 +1,6 @@
 //! The schemas: migrations are idempotent and safe to run concurrently on the real servers, and
 //! every ClickHouse migration also runs on a current ClickHouse engine (chDB).
 
-use std::process::Command;
 use tests::fresh_stores;
 
 #[tokio::test]
@@ -117,22 +116,7 @@ async fn the_case_timeline_is_append_only() {
 /// Every ClickHouse migration, run twice, on the current engine embedded in chDB.
 #[test]
 fn clickhouse_migrations_run_on_current_clickhouse() {
-    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
-    let python = std::env::var("CAREAUDIT_PYTHON")
-        .unwrap_or_else(|_| format!("{root}/.services/venv/bin/python"));
-    let output = Command::new(&python)
-        .arg(format!("{root}/scripts/chdb_check.py"))
-        .arg(format!("{root}/migrations/clickhouse"))
-        .output()
-        .unwrap_or_else(|error| {
-            panic!("cannot run {python} ({error}); run `scripts/services up` to create it")
-        });
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "chDB check failed:\n{stdout}\n{stderr}"
-    );
+    let stdout = tests::run_chdb_script("chdb_check.py", &["migrations/clickhouse"]);
     let count = migrations::clickhouse_migrations().len();
     assert!(stdout.contains(&format!("chdb: {count} files")), "{stdout}");
 }
