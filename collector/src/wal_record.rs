@@ -5,6 +5,9 @@ use crate::care_rows::CareRow;
 use crate::store::{AccessEventRow, QuarantineRow};
 use serde::{Deserialize, Serialize};
 
+// Events are nearly every record: boxing the largest variant would add an allocation per event
+// on the hot path to shrink the rare ones.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum WalRecord {
     Event(AccessEventRow),
