@@ -1,10 +1,11 @@
 //! Routing new and newly shared cases. For each case not yet notified, one transaction applies
 //! the joint-case rule, writes the notifications for the owning organisation's officers and
 //! webhooks to the outbox and marks the case queued; shares not yet notified get the same for
-//! the second organisation. So a case is notified once even if careaudit stops half-way.
+//! the second organisation. So a case is notified once even if careaudit stops half-way. An
+//! organisation without an active officer also reaches the fallback recipient, webhooks or not.
 
 use crate::render::{Notice, NoticeKind};
-use crate::routing::{enqueue, recipients, timeline_detail, Audience, Recipient};
+use crate::routing::{enqueue, recipients, timeline_detail, with_fallback, Audience};
 use crate::sharing::apply_joint_rule;
 use crate::workflow::append_timeline;
 use crate::AlertsSettings;
@@ -59,24 +60,20 @@ pub async fn queue_case_notifications(
         );
         notice.severity = Some(severity);
         notice.rules = case.rules.clone();
-        let mut to = recipients(
+        let to = recipients(
             &mut transaction,
             &case.org_code,
             Audience::CaseAlert(severity),
             NoticeKind::CaseOpened,
         )
         .await?;
-        let has_officers: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM privacy_officers WHERE org_code = $1 AND active)",
+        let (to, has_officers) = with_fallback(
+            &mut transaction,
+            &case.org_code,
+            settings.fallback_recipient.as_deref(),
+            to,
         )
-        .bind(&case.org_code)
-        .fetch_one(&mut *transaction)
         .await?;
-        if to.is_empty() && !has_officers {
-            if let Some(fallback) = &settings.fallback_recipient {
-                to.push(Recipient::Email(fallback.clone()));
-            }
-        }
         let (action, detail) = if !to.is_empty() {
             let queued = enqueue(
                 &mut transaction,
@@ -87,7 +84,12 @@ pub async fn queue_case_notifications(
                 now,
             )
             .await?;
-            ("notification_queued", timeline_detail(&notice, &to, queued))
+            let mut detail = timeline_detail(&notice, &to, queued);
+            if !has_officers {
+                detail["without_officers"] = serde_json::Value::Bool(true);
+                detail["fallback"] = serde_json::Value::Bool(settings.fallback_recipient.is_some());
+            }
+            ("notification_queued", detail)
         } else if has_officers {
             (
                 "notification_deferred",
@@ -160,6 +162,14 @@ pub async fn queue_share_notifications(
             &share.org_code,
             Audience::CaseAlert(severity),
             NoticeKind::CaseShared,
+        )
+        .await?;
+        // A second organisation without officers: the central IG team hears of the share.
+        let (to, _) = with_fallback(
+            &mut transaction,
+            &share.org_code,
+            settings.fallback_recipient.as_deref(),
+            to,
         )
         .await?;
         let dedupe = format!("case_shared:{}:{}", share.case_id, share.org_code);
