@@ -44,7 +44,7 @@ async fn an_organisation_without_officers_reaches_the_fallback_beside_its_webhoo
         id: 0,
         org_code: Some("RDM05".to_owned()),
         url: receiver.url.clone(),
-        secret_name: "rdm05_hook".to_owned(),
+        secret_name: "hook".to_owned(),
         kinds: Vec::new(),
         active: true,
     };
@@ -55,9 +55,10 @@ async fn an_organisation_without_officers_reaches_the_fallback_beside_its_webhoo
     settings.fallback_recipient = Some(FALLBACK.to_owned());
     // Escalations (which always go to the fallback) are not what this test is about.
     settings.escalation_minutes = 100_000;
-    settings
-        .secrets
-        .insert("rdm05_hook".to_owned(), "whsec-rdm05".to_owned().into());
+    settings.organisation_secrets.insert(
+        "RDM05".to_owned(),
+        [("hook".to_owned(), "whsec-rdm05".to_owned().into())].into(),
+    );
     let start = Utc::now();
     let clock = ManualClock::new(start);
     let alerts = Alerts::connect(settings, &app.stores, Arc::new(clock.clone()))
@@ -152,7 +153,7 @@ async fn without_a_fallback_an_organisation_with_only_a_webhook_is_marked_on_the
         id: 0,
         org_code: Some("RDM05".to_owned()),
         url: receiver.url.clone(),
-        secret_name: "rdm05_hook".to_owned(),
+        secret_name: "hook".to_owned(),
         kinds: Vec::new(),
         active: true,
     };
@@ -160,9 +161,10 @@ async fn without_a_fallback_an_organisation_with_only_a_webhook_is_marked_on_the
         .await
         .expect("webhook");
     let mut settings = app.alerts_settings.clone();
-    settings
-        .secrets
-        .insert("rdm05_hook".to_owned(), "whsec-rdm05".to_owned().into());
+    settings.organisation_secrets.insert(
+        "RDM05".to_owned(),
+        [("hook".to_owned(), "whsec-rdm05".to_owned().into())].into(),
+    );
     let alerts = Alerts::connect(
         settings,
         &app.stores,

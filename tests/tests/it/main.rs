@@ -2,6 +2,7 @@
 //! fresh pair of databases per test.
 
 mod alerts_fallback;
+mod alerts_secrets;
 mod analyzer_near_real_time;
 mod analyzer_rules;
 mod analyzer_sql;
