@@ -1,6 +1,7 @@
 //! careaudit's integration tests: one binary, real ClickHouse, PostgreSQL and SMTP servers, a
 //! fresh pair of databases per test.
 
+mod alerts_breach_after_closure;
 mod alerts_fallback;
 mod alerts_secrets;
 mod analyzer_near_real_time;
