@@ -20,6 +20,7 @@ mod clock;
 mod csv_load;
 mod delivery_settings;
 mod digest;
+mod directory_update;
 mod email;
 mod error;
 mod escalation;
@@ -56,6 +57,7 @@ pub use delivery_settings::{
     WebhookEndpoint,
 };
 pub use digest::{latest_fire, queue_digests};
+pub use directory_update::{update_officer, update_organisation};
 pub use email::{EmailError, Mailer, SmtpSettings, SmtpTls};
 pub use error::AlertsError;
 pub use escalation::escalate_overdue;

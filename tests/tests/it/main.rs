@@ -2,6 +2,7 @@
 //! fresh pair of databases per test.
 
 mod alerts_breach_after_closure;
+mod alerts_directory_reload;
 mod alerts_fallback;
 mod alerts_secrets;
 mod analyzer_near_real_time;
