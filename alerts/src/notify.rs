@@ -112,25 +112,36 @@ pub async fn queue_case_notifications(
 }
 
 /// The exchange nodes that served the events of a case's findings (the collector's
-/// provenance in ClickHouse).
+/// provenance in ClickHouse), read by the patients and time range of the findings so that
+/// ClickHouse uses its primary key rather than scanning every event.
 async fn source_nodes(
     transaction: &mut Transaction<'_, Postgres>,
     clickhouse: &clickhouse::Client,
     case_id: i64,
 ) -> anyhow::Result<Vec<String>> {
-    let events: Vec<(String, String)> =
-        sqlx::query_as("SELECT event_id, patient_id FROM findings WHERE case_id = $1")
+    let events: Vec<(String, String, DateTime<Utc>)> =
+        sqlx::query_as("SELECT event_id, patient_id, occurred_at FROM findings WHERE case_id = $1")
             .bind(case_id)
             .fetch_all(&mut **transaction)
             .await?;
-    if events.is_empty() {
-        // ClickHouse 18.16 cannot type an empty array literal in `has`.
+    let (Some(first), Some(last)) = (
+        events.iter().map(|(_, _, at)| *at).min(),
+        events.iter().map(|(_, _, at)| *at).max(),
+    ) else {
+        // No findings (ClickHouse 18.16 cannot type an empty array literal either).
         return Ok(Vec::new());
-    }
-    let (event_ids, patient_ids): (Vec<String>, Vec<String>) = events.into_iter().unzip();
+    };
+    // ClickHouse keeps whole seconds in `occurred_at` (the milliseconds apart).
+    let seconds = |at: DateTime<Utc>| u32::try_from(at.timestamp()).unwrap_or(0);
+    let (event_ids, patient_ids): (Vec<String>, Vec<String>) = events
+        .into_iter()
+        .map(|(event_id, patient_id, _)| (event_id, patient_id))
+        .unzip();
     let nodes = clickhouse
         .query(include_str!("notify/case_source_nodes.sql"))
         .bind(patient_ids)
+        .bind(seconds(first))
+        .bind(seconds(last))
         .bind(event_ids)
         .fetch_all::<String>()
         .await?;
