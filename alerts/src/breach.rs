@@ -4,13 +4,20 @@
 //! action, and ends with a decision: reported (with the ICO's reference) or not reported (with
 //! the documented reason). Entries are never deleted, so the log is also the record of near
 //! misses. Every change is versioned and on the case timeline with the values it set.
+//!
+//! After the case is closed: marking it as a breach needs it reopened (its outcome is being
+//! reconsidered); the entry's facts stay editable (the ICO's follow-up asks for them later) and
+//! its decision can be corrected, as long as the decision still agrees with the closed case's
+//! disposition (`reported_to_ico` exactly when reported, as at closing); a decision that would
+//! contradict it needs the case reopened, with a reason, first. Changes after closure are on
+//! the timeline with `after_closure` and the disposition they were made under.
 
 use crate::actor::Actor;
 use crate::case_api::Scope;
 use crate::error::AlertsError;
-use crate::workflow::{finish_change, lock_case, Changed, Need};
+use crate::workflow::{finish_change, lock_case, Changed, LockedCase, Need};
 use chrono::{DateTime, Duration, Utc};
-use domain::CaseState;
+use domain::{CaseState, Disposition};
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 
@@ -160,7 +167,8 @@ pub async fn update_breach(
             "case {reference} is not in the breach log"
         )));
     }
-    let detail = serde_json::json!({ "facts": facts });
+    let mut detail = serde_json::json!({ "facts": facts });
+    note_closure(&case, &mut detail)?;
     finish_change(transaction, &case, actor, "breach_updated", detail).await
 }
 
@@ -201,6 +209,16 @@ pub async fn decide_breach(
     };
     let mut transaction = pool.begin().await?;
     let case = lock_case(&mut transaction, actor, reference, read_version, Need::Work).await?;
+    if case.state()? == CaseState::Closed {
+        let closed_as = case.disposition.as_deref().unwrap_or("no disposition");
+        if (kind == "reported") != (closed_as == Disposition::ReportedToIco.as_str()) {
+            return Err(AlertsError::invalid(format!(
+                "case {reference} is closed as {closed_as}; a decision of {} would contradict it: \
+                 reopen the case (with a reason) to change the reporting decision",
+                kind.replace('_', " ")
+            )));
+        }
+    }
     let updated = sqlx::query(
         "UPDATE breach_records
          SET decision = $2, ico_reference = $3, reported_at = $4, not_reported_reason = $5, decided_by = $6,
@@ -221,8 +239,20 @@ pub async fn decide_breach(
             "case {reference} is not in the breach log"
         )));
     }
-    let detail = serde_json::to_value(decision).unwrap_or_default();
+    let mut detail = serde_json::to_value(decision).unwrap_or_default();
+    note_closure(&case, &mut detail)?;
     finish_change(transaction, &case, actor, "breach_decided", detail).await
+}
+
+/// Says on a breach change's timeline detail whether it came after the case was closed, and
+/// under which disposition.
+fn note_closure(case: &LockedCase, detail: &mut serde_json::Value) -> Result<(), AlertsError> {
+    let closed = case.state()? == CaseState::Closed;
+    detail["after_closure"] = closed.into();
+    if closed {
+        detail["disposition"] = case.disposition.clone().into();
+    }
+    Ok(())
 }
 
 fn check_facts(facts: &BreachFacts) -> Result<(), AlertsError> {

@@ -3,10 +3,11 @@
 //! when the clock starts, when each reminder threshold before the deadline passes
 //! (`alerts.breach_reminder_hours`, by default 48, 24 and 6 hours left) and when the deadline has
 //! passed. Each stage is sent once; when several passed at once (careaudit was down) only the
-//! latest is sent.
+//! latest is sent. An organisation without an active officer has its reminders sent to the
+//! fallback recipient (once per stage, however many of the case's organisations lack one).
 
 use crate::render::{BreachStage, Notice, NoticeKind};
-use crate::routing::{enqueue, recipients, timeline_detail, Audience};
+use crate::routing::{enqueue, recipients, timeline_detail, with_fallback, Audience};
 use crate::workflow::append_timeline;
 use crate::AlertsSettings;
 use chrono::{DateTime, Duration, Utc};
@@ -76,6 +77,13 @@ pub async fn queue_breach_reminders(
                 org,
                 Audience::BreachReminder,
                 NoticeKind::BreachReminder,
+            )
+            .await?;
+            let (to, _) = with_fallback(
+                &mut transaction,
+                org,
+                settings.fallback_recipient.as_deref(),
+                to,
             )
             .await?;
             let queued = enqueue(

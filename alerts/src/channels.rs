@@ -1,13 +1,15 @@
 //! The ways a notification leaves careaudit: email through the deployment's SMTP relay or the
 //! organisation's own (`organisation_smtp`), and signed webhooks. Secrets (SMTP passwords,
-//! webhook signing keys) are never in PostgreSQL: rows name an entry of the settings'
-//! `alerts.secrets`, which come from the settings file or the environment.
+//! webhook signing keys) are never in PostgreSQL: rows name an entry of the settings (the
+//! organisation's own `alerts.organisation_secrets.<ORG>`, or for the deployment's webhooks
+//! `alerts.secrets`), which come from the settings file or the environment.
 
 use crate::email::{Mailer, SmtpSettings, SmtpTls};
 use crate::outbox::{Claimed, SendFailure};
+use crate::secrets::Secrets;
 use crate::webhook::{self, WebhookDelivery};
 use chrono::Utc;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use sqlx::PgPool;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -37,15 +39,15 @@ pub struct Channels {
     organisation_mailers: Mutex<HashMap<String, (OrganisationSmtp, Mailer)>>,
     default_timeout_ms: u64,
     http: reqwest::Client,
-    secrets: HashMap<String, SecretString>,
+    secrets: Secrets,
     /// The failpoint: hang after a send on this channel (`Some("")`: on any channel).
     hang_after_send: Option<String>,
 }
 
 impl Channels {
-    pub fn new(
+    pub(crate) fn new(
         smtp: &SmtpSettings,
-        secrets: &HashMap<String, SecretString>,
+        secrets: Secrets,
         webhook_timeout: Duration,
     ) -> anyhow::Result<Self> {
         let hang_after_send = std::env::var(FAILPOINT_VARIABLE).ok().and_then(|value| {
@@ -65,21 +67,9 @@ impl Channels {
             http: reqwest::Client::builder()
                 .timeout(webhook_timeout)
                 .build()?,
-            secrets: secrets
-                .iter()
-                .map(|(name, secret)| (name.to_lowercase(), secret.clone()))
-                .collect(),
+            secrets,
             hang_after_send,
         })
-    }
-
-    fn secret(&self, name: &str) -> Result<&SecretString, SendFailure> {
-        self.secrets
-            .get(&name.to_lowercase())
-            .ok_or_else(|| SendFailure {
-                message: format!("the secret {name:?} is not configured (alerts.secrets.{name})"),
-                permanent: false,
-            })
     }
 
     pub(crate) async fn send(&self, pool: &PgPool, entry: &Claimed) -> Result<(), SendFailure> {
@@ -151,7 +141,7 @@ impl Channels {
             }
         }
         let password = match &row.password_secret {
-            Some(name) => Some(self.secret(name)?.clone()),
+            Some(name) => Some(self.secrets.get(Some(org_code), name)?.clone()),
             None => None,
         };
         let settings = SmtpSettings {
@@ -187,26 +177,24 @@ impl Channels {
     }
 
     async fn send_webhook(&self, pool: &PgPool, entry: &Claimed) -> Result<(), SendFailure> {
-        let endpoint: Option<(String, bool)> =
-            sqlx::query_as("SELECT secret_name, active FROM webhook_endpoints WHERE id = $1")
-                .bind(entry.webhook_endpoint_id)
-                .fetch_optional(pool)
-                .await
-                .map_err(|error| SendFailure {
-                    message: format!("postgres: {error}"),
-                    permanent: false,
-                })?;
-        let (secret_name, active) = match endpoint {
-            Some((secret_name, true)) => (secret_name, true),
-            _ => (String::new(), false),
-        };
-        if !active {
+        let endpoint: Option<(Option<String>, String, bool)> = sqlx::query_as(
+            "SELECT org_code, secret_name, active FROM webhook_endpoints WHERE id = $1",
+        )
+        .bind(entry.webhook_endpoint_id)
+        .fetch_optional(pool)
+        .await
+        .map_err(|error| SendFailure {
+            message: format!("postgres: {error}"),
+            permanent: false,
+        })?;
+        let Some((owner, secret_name, true)) = endpoint else {
             return Err(SendFailure {
                 message: "the webhook endpoint was removed or disabled".to_owned(),
                 permanent: true,
             });
-        }
-        let secret = self.secret(&secret_name)?;
+        };
+        // The endpoint's organisation's own secrets (the deployment's for a global endpoint).
+        let secret = self.secrets.get(owner.as_deref(), &secret_name)?;
         let delivery = WebhookDelivery {
             url: &entry.recipient,
             event: &entry.subject,

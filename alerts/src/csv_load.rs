@@ -1,12 +1,15 @@
 //! CSV loads of the directory: organisations, privacy officers and staff addresses, as
 //! spreadsheets and HR extracts provide them. A header line names the columns (any order;
 //! unknown columns are reported and ignored); each line is validated and stored on its own,
-//! so one bad line is reported with its number and reason and every good line is kept.
+//! so one bad line is reported with its number and reason and every good line is kept. A
+//! reload updates organisations and officers: what a line does not carry (a missing column, a
+//! blank cell) keeps its stored value, so an HR extract of names and addresses resets nobody's
+//! preferences, account or deactivation.
 
 use crate::actor::Actor;
+use crate::directory_update::{update_officer, update_organisation};
 use crate::error::AlertsError;
-use crate::officers::{put_officer, put_user_contact, Officer, UserContact};
-use crate::organisations::{put_organisation, OrganisationRecord};
+use crate::officers::{put_user_contact, UserContact};
 use serde::Serialize;
 use sqlx::PgPool;
 
@@ -146,18 +149,24 @@ async fn store_line(
         .filter(|(header, _)| kind.columns().contains(header))
         .map(|(header, value)| ((*header).to_owned(), typed(header, value)))
         .collect();
-    let value = serde_json::Value::Object(object);
-    let invalid = |error: serde_json::Error| AlertsError::invalid(error.to_string());
+    // Organisations and officers are updated, not replaced: a column the file does not have,
+    // or a blank cell, keeps the stored value.
+    let key = |column: &str| match object.get(column) {
+        Some(serde_json::Value::String(code)) => Ok(code.clone()),
+        _ => Err(AlertsError::invalid(format!("{column}: missing"))),
+    };
     match kind {
         DirectoryKind::Organisations => {
-            let record: OrganisationRecord = serde_json::from_value(value).map_err(invalid)?;
-            put_organisation(pool, actor, &record).await
+            let ods_code = key("ods_code")?;
+            update_organisation(pool, actor, &ods_code, object).await
         }
         DirectoryKind::Officers => {
-            let officer: Officer = serde_json::from_value(value).map_err(invalid)?;
-            put_officer(pool, actor, &officer).await
+            let org_code = key("org_code")?;
+            update_officer(pool, actor, &org_code, object).await
         }
         DirectoryKind::UserContacts => {
+            let value = serde_json::Value::Object(object);
+            let invalid = |error: serde_json::Error| AlertsError::invalid(error.to_string());
             let contact: UserContact = serde_json::from_value(value).map_err(invalid)?;
             put_user_contact(pool, actor, &contact).await
         }

@@ -1,6 +1,7 @@
 //! How notifications reach an organisation, as administrators configure it: its own SMTP relay
-//! (host, port, TLS mode, user, and the *name* of the password in `alerts.secrets`), its
-//! webhook endpoints (URL, the name of the signing secret, which notice kinds), and the
+//! (host, port, TLS mode, user, and the *name* of the password among the organisation's own
+//! secrets), its webhook endpoints (URL, the name of the signing secret, which notice kinds),
+//! and the
 //! operator's view of deliveries that failed for good, with a way to queue them again.
 
 use crate::actor::Actor;
@@ -8,6 +9,7 @@ use crate::email::{parse_mailbox, SmtpTls};
 use crate::error::AlertsError;
 use crate::outbox::OutboxEntry;
 use crate::render::NoticeKind;
+use crate::secrets::check_name;
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 
@@ -20,7 +22,8 @@ pub struct OrganisationSmtp {
     pub tls: String,
     #[serde(default)]
     pub username: Option<String>,
-    /// The name of the password in `alerts.secrets` (never the password itself).
+    /// The name of the password among the organisation's own secrets,
+    /// `alerts.organisation_secrets.<ORG>.<name>` (never the password itself).
     #[serde(default)]
     pub password_secret: Option<String>,
     pub from_address: String,
@@ -56,6 +59,9 @@ pub async fn put_organisation_smtp(
         return Err(AlertsError::invalid(
             "username and password_secret go together",
         ));
+    }
+    if let Some(name) = &smtp.password_secret {
+        check_name(Some(org_code), "password_secret", name)?;
     }
     parse_mailbox(&smtp.from_address)
         .map_err(|error| AlertsError::invalid(format!("from_address: {error}")))?;
@@ -121,7 +127,9 @@ pub struct WebhookEndpoint {
     #[serde(default)]
     pub org_code: Option<String>,
     pub url: String,
-    /// The name of the signing secret in `alerts.secrets`.
+    /// The name of the signing secret: the organisation's own
+    /// (`alerts.organisation_secrets.<ORG>.<name>`), or for a global endpoint the deployment's
+    /// (`alerts.secrets.<name>`).
     pub secret_name: String,
     /// Notice kinds delivered (`case_opened`, `case_shared`, `escalation`, `breach_reminder`,
     /// `digest`); empty means all of them.
@@ -163,11 +171,11 @@ pub async fn put_webhook_endpoint(
     if !matches!(url.scheme(), "https" | "http") {
         return Err(AlertsError::invalid("url: http or https"));
     }
-    if endpoint.secret_name.trim().is_empty() {
-        return Err(AlertsError::invalid(
-            "secret_name: name the signing secret in alerts.secrets",
-        ));
-    }
+    check_name(
+        endpoint.org_code.as_deref(),
+        "secret_name",
+        endpoint.secret_name.trim(),
+    )?;
     let known: Vec<&str> = WEBHOOK_KINDS.iter().map(|kind| kind.as_str()).collect();
     if let Some(unknown) = endpoint
         .kinds

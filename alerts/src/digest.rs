@@ -4,10 +4,11 @@
 //! covers them all. Officers whose `digest` preference names the schedule get, per
 //! organisation, the counts of open cases, the period's new cases and the breach reports
 //! awaiting a decision, as references and links only. Organisations with nothing open and
-//! nothing new get no digest.
+//! nothing new get no digest. The daily digest of an organisation with open cases and no
+//! active officer goes to the fallback recipient, when one is configured.
 
 use crate::render::{case_link, CaseLine, Notice, NoticeKind};
-use crate::routing::{enqueue, recipients, Audience};
+use crate::routing::{enqueue, recipients, Audience, Recipient};
 use crate::AlertsSettings;
 use chrono::{DateTime, Utc};
 use domain::Severity;
@@ -108,7 +109,38 @@ pub async fn queue_digests(
         .fetch_all(&mut *transaction)
         .await?;
         for org in &organisations {
-            total += queue_one(&mut transaction, settings, period, org, (last, fire), now).await?;
+            let to =
+                recipients(&mut transaction, org, period.audience(), NoticeKind::Digest).await?;
+            total += queue_one(
+                &mut transaction,
+                settings,
+                period,
+                org,
+                &to,
+                (last, fire),
+                now,
+            )
+            .await?;
+        }
+        if let (Period::Daily, Some(fallback)) = (period, &settings.fallback_recipient) {
+            // Organisations with no active officer: the central IG team gets their daily digest.
+            let without_officers: Vec<String> =
+                sqlx::query_scalar(include_str!("digest/organisations_without_officers.sql"))
+                    .fetch_all(&mut *transaction)
+                    .await?;
+            for org in &without_officers {
+                let to = [Recipient::Email(fallback.clone())];
+                total += queue_one(
+                    &mut transaction,
+                    settings,
+                    period,
+                    org,
+                    &to,
+                    (last, fire),
+                    now,
+                )
+                .await?;
+            }
         }
         sqlx::query("UPDATE notification_schedules SET last_fired_at = $2 WHERE name = $1")
             .bind(&key)
@@ -125,6 +157,7 @@ async fn queue_one(
     settings: &AlertsSettings,
     period: Period,
     org: &str,
+    to: &[Recipient],
     (since, fire): (DateTime<Utc>, DateTime<Utc>),
     now: DateTime<Utc>,
 ) -> anyhow::Result<usize> {
@@ -162,9 +195,8 @@ async fn queue_one(
     if notice.open_cases == 0 && notice.new_cases.is_empty() && notice.pending_breaches.is_empty() {
         return Ok(0);
     }
-    let to = recipients(transaction, org, period.audience(), NoticeKind::Digest).await?;
     let dedupe = format!("digest:{}:{}:{org}", period.name(), fire.to_rfc3339());
-    Ok(enqueue(transaction, &notice, &to, &dedupe, None, now).await?)
+    Ok(enqueue(transaction, &notice, to, &dedupe, None, now).await?)
 }
 
 #[cfg(test)]

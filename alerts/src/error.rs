@@ -23,6 +23,9 @@ pub enum AlertsError {
         read: i32,
         current: i32,
     },
+    /// The case was merged into `target`, where its findings now are: it is worked there.
+    #[error("case {reference} was merged into case {target}; work case {target} instead")]
+    MergedInto { reference: String, target: String },
     /// The request contradicts the workflow or the data (a transition that is not allowed, a
     /// closure without a disposition, a malformed address).
     #[error("{0}")]
@@ -53,6 +56,14 @@ impl AlertsError {
                 )))
             }
             other => other.map_err(Self::from),
+        }
+    }
+
+    /// The case a merged case now lives in, for a conflict (the API puts it in the body).
+    pub fn merged_into(&self) -> Option<&str> {
+        match self {
+            Self::MergedInto { target, .. } => Some(target),
+            _ => None,
         }
     }
 

@@ -20,6 +20,7 @@ mod clock;
 mod csv_load;
 mod delivery_settings;
 mod digest;
+mod directory_update;
 mod email;
 mod error;
 mod escalation;
@@ -30,6 +31,7 @@ mod organisations;
 mod outbox;
 mod render;
 mod routing;
+mod secrets;
 mod sharing;
 mod suppressions;
 mod user_warning;
@@ -55,6 +57,7 @@ pub use delivery_settings::{
     WebhookEndpoint,
 };
 pub use digest::{latest_fire, queue_digests};
+pub use directory_update::{update_officer, update_organisation};
 pub use email::{EmailError, Mailer, SmtpSettings, SmtpTls};
 pub use error::AlertsError;
 pub use escalation::escalate_overdue;
@@ -118,11 +121,17 @@ pub struct AlertsSettings {
     pub weekly_digest: String,
     #[serde(default = "default_webhook_timeout_ms")]
     pub webhook_timeout_ms: u64,
-    /// Named secrets that directory rows refer to (organisations' SMTP passwords, webhook
-    /// signing keys), e.g. `CAREAUDIT__ALERTS__SECRETS__RIVERSIDE_SMTP`. Names are
-    /// case-insensitive.
+    /// The deployment's own named secrets: the signing keys of the webhooks for every
+    /// organisation (`org_code` none), e.g. `CAREAUDIT__ALERTS__SECRETS__SIEM_HOOK`. No
+    /// organisation's relay or webhook can name them. Names are case-insensitive.
     #[serde(default)]
     pub secrets: HashMap<String, SecretString>,
+    /// Each organisation's own named secrets (its SMTP relay's password, its webhooks' signing
+    /// keys), by organisation code then name, e.g.
+    /// `CAREAUDIT__ALERTS__ORGANISATION_SECRETS__RDM01__SMTP`: the only secrets that
+    /// organisation's rows can name. Codes and names are case-insensitive.
+    #[serde(default)]
+    pub organisation_secrets: HashMap<String, HashMap<String, SecretString>>,
     pub smtp: SmtpSettings,
 }
 
@@ -166,6 +175,7 @@ impl AlertsSettings {
             weekly_digest: default_weekly_digest(),
             webhook_timeout_ms: default_webhook_timeout_ms(),
             secrets: HashMap::new(),
+            organisation_secrets: HashMap::new(),
             smtp,
         }
     }
@@ -181,7 +191,7 @@ impl AlertsSettings {
     pub fn channels(&self) -> anyhow::Result<Channels> {
         Channels::new(
             &self.smtp,
-            &self.secrets,
+            crate::secrets::Secrets::new(&self.secrets, &self.organisation_secrets),
             Duration::from_millis(self.webhook_timeout_ms),
         )
     }

@@ -2,7 +2,9 @@
 //! officer who sees that two cases are one story merges them (the source is closed, pointing at
 //! the target, and its findings, patients and shares move over), and one who sees that a case
 //! mixes unrelated accesses splits some findings out into a new case. Both are owner-only,
-//! versioned and written to the timelines of every case they touch.
+//! versioned and written to the timelines of every case they touch. Only cases of the same
+//! organisation and the same user merge (a case is per user), and a merged case is changed no
+//! more: every change to it is [`AlertsError::MergedInto`], naming the target.
 
 use crate::actor::Actor;
 use crate::error::AlertsError;
@@ -80,6 +82,14 @@ pub async fn merge(
         return Err(AlertsError::invalid(
             "only cases of the same organisation can be merged",
         ));
+    }
+    if target.user_id != source.user_id {
+        // A case is about one user's accesses (its notifications, warning and outcome are that
+        // user's): two users' stories stay two cases.
+        return Err(AlertsError::invalid(format!(
+            "cases {} and {} are about different users; only one user's cases can be merged",
+            target.reference, source.reference
+        )));
     }
     let source_in_breach_log: bool =
         sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM breach_records WHERE case_id = $1)")

@@ -1,10 +1,11 @@
 //! Routing new and newly shared cases. For each case not yet notified, one transaction applies
 //! the joint-case rule, writes the notifications for the owning organisation's officers and
 //! webhooks to the outbox and marks the case queued; shares not yet notified get the same for
-//! the second organisation. So a case is notified once even if careaudit stops half-way.
+//! the second organisation. So a case is notified once even if careaudit stops half-way. An
+//! organisation without an active officer also reaches the fallback recipient, webhooks or not.
 
 use crate::render::{Notice, NoticeKind};
-use crate::routing::{enqueue, recipients, timeline_detail, Audience, Recipient};
+use crate::routing::{enqueue, recipients, timeline_detail, with_fallback, Audience};
 use crate::sharing::apply_joint_rule;
 use crate::workflow::append_timeline;
 use crate::AlertsSettings;
@@ -59,24 +60,20 @@ pub async fn queue_case_notifications(
         );
         notice.severity = Some(severity);
         notice.rules = case.rules.clone();
-        let mut to = recipients(
+        let to = recipients(
             &mut transaction,
             &case.org_code,
             Audience::CaseAlert(severity),
             NoticeKind::CaseOpened,
         )
         .await?;
-        let has_officers: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM privacy_officers WHERE org_code = $1 AND active)",
+        let (to, has_officers) = with_fallback(
+            &mut transaction,
+            &case.org_code,
+            settings.fallback_recipient.as_deref(),
+            to,
         )
-        .bind(&case.org_code)
-        .fetch_one(&mut *transaction)
         .await?;
-        if to.is_empty() && !has_officers {
-            if let Some(fallback) = &settings.fallback_recipient {
-                to.push(Recipient::Email(fallback.clone()));
-            }
-        }
         let (action, detail) = if !to.is_empty() {
             let queued = enqueue(
                 &mut transaction,
@@ -87,7 +84,12 @@ pub async fn queue_case_notifications(
                 now,
             )
             .await?;
-            ("notification_queued", timeline_detail(&notice, &to, queued))
+            let mut detail = timeline_detail(&notice, &to, queued);
+            if !has_officers {
+                detail["without_officers"] = serde_json::Value::Bool(true);
+                detail["fallback"] = serde_json::Value::Bool(settings.fallback_recipient.is_some());
+            }
+            ("notification_queued", detail)
         } else if has_officers {
             (
                 "notification_deferred",
@@ -110,25 +112,36 @@ pub async fn queue_case_notifications(
 }
 
 /// The exchange nodes that served the events of a case's findings (the collector's
-/// provenance in ClickHouse).
+/// provenance in ClickHouse), read by the patients and time range of the findings so that
+/// ClickHouse uses its primary key rather than scanning every event.
 async fn source_nodes(
     transaction: &mut Transaction<'_, Postgres>,
     clickhouse: &clickhouse::Client,
     case_id: i64,
 ) -> anyhow::Result<Vec<String>> {
-    let events: Vec<(String, String)> =
-        sqlx::query_as("SELECT event_id, patient_id FROM findings WHERE case_id = $1")
+    let events: Vec<(String, String, DateTime<Utc>)> =
+        sqlx::query_as("SELECT event_id, patient_id, occurred_at FROM findings WHERE case_id = $1")
             .bind(case_id)
             .fetch_all(&mut **transaction)
             .await?;
-    if events.is_empty() {
-        // ClickHouse 18.16 cannot type an empty array literal in `has`.
+    let (Some(first), Some(last)) = (
+        events.iter().map(|(_, _, at)| *at).min(),
+        events.iter().map(|(_, _, at)| *at).max(),
+    ) else {
+        // No findings (ClickHouse 18.16 cannot type an empty array literal either).
         return Ok(Vec::new());
-    }
-    let (event_ids, patient_ids): (Vec<String>, Vec<String>) = events.into_iter().unzip();
+    };
+    // ClickHouse keeps whole seconds in `occurred_at` (the milliseconds apart).
+    let seconds = |at: DateTime<Utc>| u32::try_from(at.timestamp()).unwrap_or(0);
+    let (event_ids, patient_ids): (Vec<String>, Vec<String>) = events
+        .into_iter()
+        .map(|(event_id, patient_id, _)| (event_id, patient_id))
+        .unzip();
     let nodes = clickhouse
         .query(include_str!("notify/case_source_nodes.sql"))
         .bind(patient_ids)
+        .bind(seconds(first))
+        .bind(seconds(last))
         .bind(event_ids)
         .fetch_all::<String>()
         .await?;
@@ -160,6 +173,14 @@ pub async fn queue_share_notifications(
             &share.org_code,
             Audience::CaseAlert(severity),
             NoticeKind::CaseShared,
+        )
+        .await?;
+        // A second organisation without officers: the central IG team hears of the share.
+        let (to, _) = with_fallback(
+            &mut transaction,
+            &share.org_code,
+            settings.fallback_recipient.as_deref(),
+            to,
         )
         .await?;
         let dedupe = format!("case_shared:{}:{}", share.case_id, share.org_code);

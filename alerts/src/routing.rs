@@ -3,6 +3,11 @@
 //! and to the webhook endpoints subscribed to its kind (the organisation's own and the
 //! operator's global ones). Each outbox row has a dedupe key, so queuing the same notice twice
 //! (a retried job, an officer of two organisations) writes it once.
+//!
+//! An organisation without an active privacy officer has nobody of its own to hear about a
+//! case, whatever webhooks it has (a webhook feeds a system, not a person), so its case,
+//! share, escalation and breach notices also go to the fallback recipient (the central IG
+//! team) when one is configured: [`with_fallback`] is the one place that decides it.
 
 use crate::render::{Notice, NoticeKind};
 use chrono::{DateTime, Utc};
@@ -73,6 +78,40 @@ pub(crate) async fn recipients(
                 .map(|(endpoint_id, url)| Recipient::Webhook { endpoint_id, url }),
         )
         .collect())
+}
+
+/// Whether `org_code` has at least one active privacy officer (whatever their preferences).
+pub(crate) async fn has_active_officer(
+    transaction: &mut Transaction<'_, Postgres>,
+    org_code: &str,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM privacy_officers WHERE org_code = $1 AND active)",
+    )
+    .bind(org_code)
+    .fetch_one(&mut **transaction)
+    .await
+}
+
+/// Who a human-facing notice for `org_code` reaches, and whether the organisation has an active
+/// officer. When it has none, `fallback` (if configured) is added to `to`, in addition to any
+/// webhook already there.
+pub(crate) async fn with_fallback(
+    transaction: &mut Transaction<'_, Postgres>,
+    org_code: &str,
+    fallback: Option<&str>,
+    mut to: Vec<Recipient>,
+) -> Result<(Vec<Recipient>, bool), sqlx::Error> {
+    let has_officers = has_active_officer(transaction, org_code).await?;
+    if !has_officers {
+        if let Some(fallback) = fallback {
+            let fallback = Recipient::Email(fallback.to_owned());
+            if !to.contains(&fallback) {
+                to.push(fallback);
+            }
+        }
+    }
+    Ok((to, has_officers))
 }
 
 /// Writes `notice` to the outbox once per recipient. `dedupe` names the occasion (e.g.

@@ -136,12 +136,15 @@ mod tests {
         DateTime::from_timestamp(seconds, 0).expect("time")
     }
 
+    /// Secret, body, the receiver's clock (unix seconds) and the expected verdict.
+    type Check<'a> = (&'a [u8], &'a [u8], i64, Result<(), SignatureError>);
+
     #[test]
     fn a_signature_verifies_only_for_its_body_secret_and_time() {
         let body = br#"{"event":"case.opened"}"#;
         let header = sign(b"s3cret", at(1_800_000_000), body);
         assert!(header.starts_with("t=1800000000,v1="));
-        let checks: [(&[u8], &[u8], i64, Result<(), SignatureError>); 5] = [
+        let checks: [Check; 5] = [
             (b"s3cret", body, 1_800_000_010, Ok(())),
             (b"other", body, 1_800_000_010, Err(SignatureError::Mismatch)),
             (

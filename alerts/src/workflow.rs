@@ -62,8 +62,8 @@ pub(crate) enum Need {
     Own,
 }
 
-/// Locks the case `reference` and checks that `actor` may do `need` with it and read
-/// `read_version` of it.
+/// Locks the case `reference` and checks that `actor` may do `need` with it, that it was not
+/// merged into another case, and that `read_version` is its current version.
 pub(crate) async fn lock_case(
     transaction: &mut Transaction<'_, Postgres>,
     actor: &Actor,
@@ -97,6 +97,18 @@ pub(crate) async fn lock_case(
                 case.org_code
             ),
         }));
+    }
+    if let Some(target_id) = case.merged_into {
+        // A merged case lives on in its target: nothing changes it any more, whatever version
+        // was read (merges stay within one organisation, so the target is in scope too).
+        let target: String = sqlx::query_scalar("SELECT reference FROM cases WHERE id = $1")
+            .bind(target_id)
+            .fetch_one(&mut **transaction)
+            .await?;
+        return Err(AlertsError::MergedInto {
+            reference: case.reference,
+            target,
+        });
     }
     if case.version != read_version {
         return Err(AlertsError::Conflict {
@@ -195,11 +207,6 @@ pub async fn transition(
     let mut transaction = pool.begin().await?;
     let case = lock_case(&mut transaction, actor, reference, read_version, Need::Work).await?;
     let from = case.state()?;
-    if case.merged_into.is_some() {
-        return Err(AlertsError::invalid(format!(
-            "case {reference} was merged into another case; work that one instead"
-        )));
-    }
     if !transition_allowed(from, change.to) {
         return Err(AlertsError::invalid(format!(
             "a case cannot go from {} to {}",

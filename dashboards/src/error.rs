@@ -72,6 +72,9 @@ impl IntoResponse for DashboardError {
             if let Some(current) = error.current_version() {
                 body["current_version"] = current.into();
             }
+            if let Some(target) = error.merged_into() {
+                body["merged_into"] = target.into();
+            }
         }
         let mut response = (status, axum::Json(body)).into_response();
         if status == StatusCode::UNAUTHORIZED {
@@ -85,12 +88,15 @@ impl IntoResponse for DashboardError {
 }
 
 /// Workflow errors: 404 outside the reader's scope, 403 for a role that may not act, 409 for a
-/// stale version (the body names the current one), 422 for a request the workflow refuses.
+/// stale version (the body names the current one) or a merged case (the body names its
+/// target), 422 for a request the workflow refuses.
 fn alerts_status(error: &alerts::AlertsError) -> StatusCode {
     match error {
         alerts::AlertsError::NotFound { .. } => StatusCode::NOT_FOUND,
         alerts::AlertsError::Forbidden(_) => StatusCode::FORBIDDEN,
-        alerts::AlertsError::Conflict { .. } => StatusCode::CONFLICT,
+        alerts::AlertsError::Conflict { .. } | alerts::AlertsError::MergedInto { .. } => {
+            StatusCode::CONFLICT
+        }
         alerts::AlertsError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
         alerts::AlertsError::Database(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }

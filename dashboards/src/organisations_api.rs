@@ -58,10 +58,10 @@ async fn put_organisation(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(ods_code): Path<String>,
-    Json(mut record): Json<OrganisationRecord>,
+    Json(fields): Json<serde_json::Map<String, serde_json::Value>>,
 ) -> Result<StatusCode, DashboardError> {
-    record.ods_code = ods_code;
-    alerts::put_organisation(&state.pool, &actor(&viewer), &record).await?;
+    // Only the fields the body names change (alerts::update_organisation).
+    alerts::update_organisation(&state.pool, &actor(&viewer), &ods_code, fields).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -79,10 +79,10 @@ async fn put_officer(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(ods_code): Path<String>,
-    Json(mut officer): Json<Officer>,
+    Json(fields): Json<serde_json::Map<String, serde_json::Value>>,
 ) -> Result<StatusCode, DashboardError> {
-    officer.org_code = ods_code;
-    alerts::put_officer(&state.pool, &actor(&viewer), &officer).await?;
+    // Only the fields the body names change (alerts::update_officer).
+    alerts::update_officer(&state.pool, &actor(&viewer), &ods_code, fields).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

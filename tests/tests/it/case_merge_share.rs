@@ -12,21 +12,61 @@ async fn cases_merge_and_split_with_their_findings_and_patients() {
     app.add_organisation("RDM01", "po@rdm01.example").await;
     app.account("officer-a", "privacy_officer", Some("RDM01"))
         .await;
-    // Two users, two patients: the analyzer opens two cases (one user's findings close in
-    // time would be one case already).
+    // One user, two patients: the analyzer opens one case; the officer splits the second
+    // patient's finding out, then decides it is one story after all and merges it back (a
+    // case is about one user, so only one user's cases merge).
     let first = app
         .open_case("ms-1", "555000000201", "RDM01", "9990001429")
         .await;
-    let second = app
-        .open_case("ms-2", "555000000202", "RDM01", "9990001437")
+    let same = app
+        .open_case("ms-2", "555000000201", "RDM01", "9990001437")
         .await;
-    assert_ne!(first, second);
+    assert_eq!(first, same);
+    let finding: i64 = sqlx::query_scalar("SELECT id FROM findings WHERE event_id = 'ms-2'")
+        .fetch_one(&app.pool)
+        .await
+        .expect("finding");
+    let version = app.case_version(&first).await;
+    let (status, split) = app
+        .api_post(
+            &format!("/api/v1/cases/{first}/split"),
+            "officer-a",
+            json!({"version": version, "finding_ids": [finding], "reason": "Looked unrelated at first."}),
+        )
+        .await;
+    assert_eq!(status, 200, "{split}");
+    let second = split["created"]["reference"]
+        .as_str()
+        .expect("new reference")
+        .to_owned();
+    let version = app.case_version(&first).await;
+    let second_version = app.case_version(&second).await;
+
+    // Another user's case never merges into this one.
+    let other = app
+        .open_case("ms-3", "555000000203", "RDM01", "9990001445")
+        .await;
+    assert_ne!(other, first);
+    let (status, answer) = app
+        .api_post(
+            &format!("/api/v1/cases/{first}/merge"),
+            "officer-a",
+            json!({"version": version, "source": other, "source_version": app.case_version(&other).await}),
+        )
+        .await;
+    assert_eq!(status, 422, "{answer}");
+    assert!(
+        answer["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("different users")),
+        "{answer}"
+    );
 
     let (status, answer) = app
         .api_post(
             &format!("/api/v1/cases/{first}/merge"),
             "officer-a",
-            json!({"version": 1, "source": second, "source_version": 2}),
+            json!({"version": version, "source": second, "source_version": second_version + 1}),
         )
         .await;
     assert_eq!(status, 409, "the source's version is stale: {answer}");
@@ -34,11 +74,11 @@ async fn cases_merge_and_split_with_their_findings_and_patients() {
         .api_post(
             &format!("/api/v1/cases/{first}/merge"),
             "officer-a",
-            json!({"version": 1, "source": second, "source_version": 1}),
+            json!({"version": version, "source": second, "source_version": second_version}),
         )
         .await;
     assert_eq!(status, 200, "{merged}");
-    assert_eq!(merged["target"]["version"], 2);
+    assert_eq!(merged["target"]["version"], version + 1);
     let (_, target) = app
         .api_get(&format!("/api/v1/cases/{first}"), "officer-a")
         .await;
@@ -61,14 +101,44 @@ async fn cases_merge_and_split_with_their_findings_and_patients() {
     .await
     .expect("patients");
     assert_eq!(patients, ["9990001429", "9990001437"]);
-    let (status, _) = app
-        .api_post(
-            &format!("/api/v1/cases/{second}/transition"),
-            "officer-a",
-            json!({"version": 2, "to": "investigating", "reason": "x"}),
-        )
-        .await;
-    assert_eq!(status, 422, "a merged case is worked through its target");
+
+    // The merged case is worked through its target: every change is a conflict naming it.
+    let merged_version = app.case_version(&second).await;
+    for (action, body) in [
+        (
+            "transition",
+            json!({"version": merged_version, "to": "investigating", "reason": "x"}),
+        ),
+        (
+            "notes",
+            json!({"version": merged_version, "body": "a note"}),
+        ),
+        (
+            "assign",
+            json!({"version": merged_version, "assignee": "officer-a"}),
+        ),
+        (
+            "breach",
+            json!({"version": merged_version, "aware_at": "2026-03-01T09:00:00Z"}),
+        ),
+    ] {
+        let (status, answer) = app
+            .api_post(
+                &format!("/api/v1/cases/{second}/{action}"),
+                "officer-a",
+                body,
+            )
+            .await;
+        assert_eq!(status, 409, "{action}: {answer}");
+        assert_eq!(answer["merged_into"], first.as_str(), "{action}: {answer}");
+        assert!(
+            answer["error"]
+                .as_str()
+                .is_some_and(|e| e.contains(&format!("merged into case {first}"))),
+            "{action}: {answer}"
+        );
+    }
+    let version = app.case_version(&first).await;
 
     // Split the second patient's finding back out.
     let moving = target["findings"]
@@ -80,12 +150,12 @@ async fn cases_merge_and_split_with_their_findings_and_patients() {
         .api_post(
             &format!("/api/v1/cases/{first}/split"),
             "officer-a",
-            json!({"version": 2, "finding_ids": [moving], "reason": ""}),
+            json!({"version": version, "finding_ids": [moving], "reason": ""}),
         )
         .await;
     assert_eq!(status, 422, "a split needs a reason: {answer}");
     let (status, split) = app
-        .api_post(&format!("/api/v1/cases/{first}/split"), "officer-a", json!({"version": 2, "finding_ids": [moving], "reason": "Unrelated: this patient was on the user's ward list."}))
+        .api_post(&format!("/api/v1/cases/{first}/split"), "officer-a", json!({"version": version, "finding_ids": [moving], "reason": "Unrelated: this patient was on the user's ward list."}))
         .await;
     assert_eq!(status, 200, "{split}");
     let created = split["created"]["reference"]

@@ -131,7 +131,8 @@ async fn organisations_and_officers_load_from_csv_line_by_line() {
     let (_, organisations) = app.api_get("/api/v1/organisations", "officer-a").await;
     assert_eq!(
         organisations,
-        json!([{"ods_code": "RDM01", "name": "Riverside", "contact_email": null, "escalation_minutes": null, "user_warnings": true, "user_warning_holdout_percent": 20}])
+        json!([{"ods_code": "RDM01", "name": "Riverside", "contact_email": "ig@riverside.example", "escalation_minutes": 60, "user_warnings": true, "user_warning_holdout_percent": 20}]),
+        "the fields the PUT did not name keep the values the CSV loaded"
     );
     let response = app
         .http

@@ -1,6 +1,11 @@
 //! careaudit's integration tests: one binary, real ClickHouse, PostgreSQL and SMTP servers, a
 //! fresh pair of databases per test.
 
+mod alerts_breach_after_closure;
+mod alerts_directory_reload;
+mod alerts_fallback;
+mod alerts_routing_reads;
+mod alerts_secrets;
 mod analyzer_near_real_time;
 mod analyzer_rules;
 mod analyzer_sql;

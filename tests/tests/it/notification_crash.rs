@@ -36,7 +36,7 @@ fn environment(app: &TestApp, failpoint: Option<&str>) -> Vec<(String, String)> 
         ("CAREAUDIT__ALERTS__SMTP__PORT", app.smtp.port.to_string()),
         ("CAREAUDIT__ALERTS__SMTP__TLS", "none".to_owned()),
         (
-            "CAREAUDIT__ALERTS__SECRETS__CRASH_HOOK",
+            "CAREAUDIT__ALERTS__ORGANISATION_SECRETS__RDM01__CRASH_HOOK",
             HOOK_SECRET.to_owned(),
         ),
         ("RUST_LOG", "warn".to_owned()),

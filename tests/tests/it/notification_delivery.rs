@@ -55,7 +55,7 @@ async fn email_goes_over_starttls_and_implicit_tls_with_authentication() {
         port: i32::from(own_relay.port),
         tls: "implicit".to_owned(),
         username: Some("rdm02-relay".to_owned()),
-        password_secret: Some("RDM02_SMTP".to_owned()),
+        password_secret: Some("SMTP".to_owned()),
         from_address: "Northgate IG <ig@rdm02.example>".to_owned(),
         ca_certificate_pem: Some(ca),
     };
@@ -72,9 +72,10 @@ async fn email_goes_over_starttls_and_implicit_tls_with_authentication() {
 
     let mut settings = app.alerts_settings.clone();
     settings.smtp = relay.settings();
-    settings
-        .secrets
-        .insert("rdm02_smtp".to_owned(), "rdm02-password".to_owned().into());
+    settings.organisation_secrets.insert(
+        "RDM02".to_owned(),
+        [("smtp".to_owned(), "rdm02-password".to_owned().into())].into(),
+    );
     let alerts = Alerts::connect(settings, &app.stores, Arc::new(alerts::SystemClock))
         .await
         .expect("alerts");
@@ -220,19 +221,23 @@ async fn webhooks_are_signed_retried_with_backoff_and_deduplicated() {
     app.account("admin", "administrator", None).await;
     let receiver = WebhookReceiver::start("whsec-rdm01", app.privacy_guard()).await;
     let impostor = WebhookReceiver::start("a-different-secret", app.privacy_guard()).await;
-    for (url, secret_name) in [(&receiver.url, "rdm01_hook"), (&impostor.url, "wrong_hook")] {
+    for (url, secret_name) in [(&receiver.url, "hook"), (&impostor.url, "wrong_hook")] {
         let (status, answer) = app
             .api_post("/api/v1/webhooks", "admin", json!({"org_code": "RDM01", "url": url, "secret_name": secret_name, "kinds": ["case_opened"]}))
             .await;
         assert_eq!(status, 200, "{answer}");
     }
     let mut settings = app.alerts_settings.clone();
-    settings
-        .secrets
-        .insert("rdm01_hook".to_owned(), "whsec-rdm01".to_owned().into());
-    settings.secrets.insert(
-        "wrong_hook".to_owned(),
-        "not-what-the-receiver-expects".to_owned().into(),
+    settings.organisation_secrets.insert(
+        "RDM01".to_owned(),
+        [
+            ("hook".to_owned(), "whsec-rdm01".to_owned().into()),
+            (
+                "wrong_hook".to_owned(),
+                "not-what-the-receiver-expects".to_owned().into(),
+            ),
+        ]
+        .into(),
     );
     let start = Utc::now().trunc_subsecs(3);
     let clock = ManualClock::new(start);
