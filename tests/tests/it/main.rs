@@ -20,6 +20,7 @@ mod dashboards_injection;
 mod dashboards_oidc;
 mod dashboards_sign_in;
 mod dashboards_support;
+mod dashboards_workflow;
 mod directory;
 mod end_to_end;
 mod fault_tolerance;
