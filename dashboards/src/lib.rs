@@ -205,8 +205,9 @@ mod sql_files {
                 .filter(|l| !l.trim_start().starts_with("--"))
                 .collect::<Vec<_>>()
                 .join("\n");
-            // PostgreSQL queries number their parameters; ClickHouse ones use `?`.
-            let is_postgres = code.contains("$1");
+            // PostgreSQL queries number their parameters; ClickHouse ones use `?`. A PostgreSQL
+            // query without parameters says what it is in a comment.
+            let is_postgres = code.contains("$1") || text.starts_with("-- PostgreSQL");
             if is_postgres {
                 assert!(!listed.contains_key(&name), "{name} is PostgreSQL");
                 continue;
