@@ -101,7 +101,12 @@ pub(crate) fn section(
     };
     let next_states: Vec<CaseState> = [CaseState::Triage, CaseState::Investigating]
         .into_iter()
-        .filter(|to| state.is_some_and(|from| alerts::transition_allowed(from, *to)))
+        .filter(|to| {
+            // A closed case goes back only through the reopen form (it needs a reason).
+            state.is_some_and(|from| {
+                from != CaseState::Closed && alerts::transition_allowed(from, *to)
+            })
+        })
         .collect();
     html! {
         @if let Some(breach) = &case.breach { (breach_facts(breach, now)) }
@@ -122,7 +127,7 @@ pub(crate) fn section(
                         select name="assignee" {
                             option value="" { "nobody (unassign)" }
                             @for (username, name) in assignees {
-                                option value=(username) { (name) " (" (username) ")" }
+                                option value=(username) selected[summary.assignee.as_ref() == Some(username)] { (name) " (" (username) ")" }
                             }
                         }
                     }

@@ -5,7 +5,8 @@ use dashboards::AccountRole;
 use domain::Timestamp;
 use tests::{patient_read, TestApp};
 
-pub const PATIENT_A: &str = "9990001283";
+/// Valid NHS numbers (modulus 11): the collector refuses care context for any other.
+pub const PATIENT_A: &str = "9990001286";
 pub const PATIENT_B: &str = "9990001294";
 pub const USER_A: &str = "555000000005";
 pub const USER_B: &str = "555000000013";

@@ -188,7 +188,11 @@ async fn an_officer_works_a_case_through_the_case_page_forms() {
         page.contains("id=\"reopen\""),
         "a closed case offers reopening"
     );
-    assert!(!page.contains("id=\"close\""));
+    assert!(!page.contains("id=\"close\"") && !page.contains("id=\"move\""));
+    assert!(
+        page.contains("<option value=\"officer-a\" selected>"),
+        "the assignee is preselected"
+    );
 
     // Without the session's CSRF token nothing changes.
     let version = form_version(&page);
