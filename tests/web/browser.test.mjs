@@ -100,6 +100,17 @@ test('a privacy officer works a new case from the queue to closed', async () => 
   await page.fill('#note textarea[name=body]', 'Spoke to the ward manager: no clinical reason.');
   await submit('#note button[type=submit]', 'note');
   await shot(page, '05-case-investigating');
+  // A potential breach: the page shows the ICO's 72-hour deadline; the decision comes first.
+  await page.fill('#mark-breach textarea[name=what_happened]', 'Viewed a neighbour\'s record.');
+  await submit('#mark-breach button[type=submit]', 'breach');
+  const breach = await page.textContent('#breach');
+  assert.match(breach, /ICO deadline \(72 hours\)/);
+  assert.match(breach, /7[01] h \d\d min left/);
+  await page.locator('#breach').scrollIntoViewIfNeeded();
+  await shot(page, '06-case-potential-breach');
+  await page.check('#breach-decision input[value=not_reported]');
+  await page.fill('#breach-decision input[name=reason]', 'one record, no harm likely');
+  await submit('#breach-decision button[type=submit]', 'decision');
   await page.selectOption('#close select[name=disposition]', 'inappropriate_education');
   await page.fill('#close input[name=reason]', 'first incident; training booked');
   await submit('#close button[type=submit]', 'state');
@@ -112,13 +123,15 @@ test('a privacy officer works a new case from the queue to closed', async () => 
     /moved from new to triage \(no relationship on record\)/,
     /moved from triage to investigating/,
     /note: Spoke to the ward manager: no clinical reason\./,
+    /marked as a potential breach; ICO deadline/,
+    /breach not reported \(one record, no harm likely\)/,
     /closed from investigating as inappropriate — education \(first incident; training booked\)/,
   ];
   assert.equal(mine.length, expected.length, mine.join('\n'));
   expected.forEach((pattern, index) => assert.match(mine[index], pattern));
   assert.ok(await page.isVisible('#reopen'), 'a closed case can be reopened');
   await page.locator('#timeline').scrollIntoViewIfNeeded();
-  await shot(page, '06-case-closed-timeline');
+  await shot(page, '07-case-closed-timeline');
   await context.close();
 });
 

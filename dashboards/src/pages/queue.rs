@@ -21,13 +21,27 @@ pub async fn page(
 ) -> Result<Html<String>, DashboardError> {
     let scope = viewer.require(Permission::ViewCases)?;
     let cases = list(&state.pool, &scope, &filter).await?;
+    // The officers a bulk "assign to" can name: those who may work the listed cases.
+    let mut organisations: Vec<String> = cases
+        .iter()
+        .filter(|case| workable(&viewer, case))
+        .flat_map(|case| std::iter::once(&case.org_code).chain(&case.shared_with))
+        .cloned()
+        .collect();
+    organisations.sort();
+    organisations.dedup();
+    let assignees = if organisations.is_empty() {
+        Vec::new()
+    } else {
+        crate::pages::case_workflow::assignable(&state.pool, &organisations).await?
+    };
     Ok(crate::pages::page(
         "Case queue",
         Some(&viewer),
         html! {
             (filters(&filter))
             p.small { (cases.len()) " case(s), open first, ranked by score." }
-            (table(&cases, &viewer))
+            (table(&cases, &viewer, &assignees))
         },
     ))
 }
@@ -58,7 +72,7 @@ fn workable(viewer: &Viewer, case: &QueuedCase) -> bool {
         .any(|org| actor.may_work(org))
 }
 
-fn table(cases: &[QueuedCase], viewer: &Viewer) -> Markup {
+fn table(cases: &[QueuedCase], viewer: &Viewer, assignees: &[(String, String)]) -> Markup {
     let bulk = viewer.may(Permission::WorkCases) && cases.iter().any(|c| workable(viewer, c));
     let rows = rows(cases, viewer, bulk);
     html! {
@@ -74,7 +88,12 @@ fn table(cases: &[QueuedCase], viewer: &Viewer) -> Markup {
                             @for (value, label) in BulkAction::CHOICES { option value=(value) { (label) } }
                         }
                     }
-                    label { "Officer (for “assign to”) " input type="text" name="assignee" size="12"; }
+                    label { "Officer (for “assign to”) "
+                        select name="assignee" {
+                            option value="" { "choose…" }
+                            @for (username, name) in assignees { option value=(username) { (name) " (" (username) ")" } }
+                        }
+                    }
                     button type="submit" { "Apply" }
                 }
                 (rows)

@@ -419,6 +419,9 @@ async fn bulk_actions_change_only_the_officers_own_cases() {
     let mut officer = signed_in(&app, "officer-a").await;
     let (_, _, queue) = officer.get("/cases").await;
     assert!(queue.contains("id=\"bulk\""), "the queue has the bulk form");
+    // "Assign to" offers the officers of the listed cases' organisation only.
+    assert!(queue.contains("<option value=\"officer-a\">"));
+    assert!(!queue.contains("<option value=\"officer-b\">"));
     let ticks = |cases: &[String], versions: &[i32]| -> Vec<String> {
         cases
             .iter()
