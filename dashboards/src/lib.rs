@@ -168,63 +168,6 @@ pub fn router(
         .with_state(state)
 }
 
-#[cfg(test)]
-mod sql_files {
-    //! The chDB manifest (`clickhouse_queries.json`) must list every ClickHouse query of this
-    //! crate with a sample value for each placeholder, or `scripts/chdb_queries.py` would
-    //! silently skip it.
-
-    fn sql_files(dir: &std::path::Path, found: &mut Vec<std::path::PathBuf>) {
-        for entry in std::fs::read_dir(dir).expect("read src").flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                sql_files(&path, found);
-            } else if path.extension().is_some_and(|ext| ext == "sql") {
-                found.push(path);
-            }
-        }
-    }
-
-    #[test]
-    fn every_clickhouse_query_is_in_the_chdb_manifest() {
-        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-        let manifest: serde_json::Value =
-            serde_json::from_str(include_str!("clickhouse_queries.json")).expect("manifest");
-        let listed = manifest["queries"].as_object().expect("queries");
-        let mut files = Vec::new();
-        sql_files(&src, &mut files);
-        for path in files {
-            let name = path
-                .strip_prefix(&src)
-                .expect("under src")
-                .to_string_lossy()
-                .replace('\\', "/");
-            let text = std::fs::read_to_string(&path).expect("read");
-            let code: String = text
-                .lines()
-                .filter(|l| !l.trim_start().starts_with("--"))
-                .collect::<Vec<_>>()
-                .join("\n");
-            // PostgreSQL queries number their parameters; ClickHouse ones use `?`. A PostgreSQL
-            // query without parameters says what it is in a comment.
-            let is_postgres = code.contains("$1") || text.starts_with("-- PostgreSQL");
-            if is_postgres {
-                assert!(!listed.contains_key(&name), "{name} is PostgreSQL");
-                continue;
-            }
-            let samples = listed
-                .get(&name)
-                .unwrap_or_else(|| panic!("{name} is not in clickhouse_queries.json"));
-            let placeholders = code.matches('?').count();
-            assert_eq!(
-                samples.as_array().map(Vec::len),
-                Some(placeholders),
-                "{name}"
-            );
-        }
-    }
-}
-
 pub async fn run(
     settings: DashboardSettings,
     stores: migrations::StoreSettings,
@@ -283,4 +226,61 @@ pub async fn serve_exporting(
     .with_graceful_shutdown(shutdown)
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod sql_files {
+    //! The chDB manifest (`clickhouse_queries.json`) must list every ClickHouse query of this
+    //! crate with a sample value for each placeholder, or `scripts/chdb_queries.py` would
+    //! silently skip it.
+
+    fn sql_files(dir: &std::path::Path, found: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("read src").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                sql_files(&path, found);
+            } else if path.extension().is_some_and(|ext| ext == "sql") {
+                found.push(path);
+            }
+        }
+    }
+
+    #[test]
+    fn every_clickhouse_query_is_in_the_chdb_manifest() {
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let manifest: serde_json::Value =
+            serde_json::from_str(include_str!("clickhouse_queries.json")).expect("manifest");
+        let listed = manifest["queries"].as_object().expect("queries");
+        let mut files = Vec::new();
+        sql_files(&src, &mut files);
+        for path in files {
+            let name = path
+                .strip_prefix(&src)
+                .expect("under src")
+                .to_string_lossy()
+                .replace('\\', "/");
+            let text = std::fs::read_to_string(&path).expect("read");
+            let code: String = text
+                .lines()
+                .filter(|l| !l.trim_start().starts_with("--"))
+                .collect::<Vec<_>>()
+                .join("\n");
+            // PostgreSQL queries number their parameters; ClickHouse ones use `?`. A PostgreSQL
+            // query without parameters says what it is in a comment.
+            let is_postgres = code.contains("$1") || text.starts_with("-- PostgreSQL");
+            if is_postgres {
+                assert!(!listed.contains_key(&name), "{name} is PostgreSQL");
+                continue;
+            }
+            let samples = listed
+                .get(&name)
+                .unwrap_or_else(|| panic!("{name} is not in clickhouse_queries.json"));
+            let placeholders = code.matches('?').count();
+            assert_eq!(
+                samples.as_array().map(Vec::len),
+                Some(placeholders),
+                "{name}"
+            );
+        }
+    }
 }
