@@ -189,8 +189,8 @@ pub(crate) fn section(
                 @if case.breach.as_ref().is_some_and(|b| b.decision == "pending") {
                     form id="breach-decision" method="post" action=(action("breach/decision")) {
                         (hidden)
-                        label { input type="radio" name="decision" value="reported" required; " Reported to the ICO, reference " input type="text" name="ico_reference" size="16"; }
-                        label { input type="radio" name="decision" value="not_reported"; " Not reported, because " input type="text" name="reason" size="40"; }
+                        label.choice { input type="radio" name="decision" value="reported" required; " Reported to the ICO, reference " input type="text" name="ico_reference" size="16"; }
+                        label.choice { input type="radio" name="decision" value="not_reported"; " Not reported, because " input type="text" name="reason" size="40"; }
                         button type="submit" { "Record the decision" }
                     }
                 }
@@ -288,10 +288,15 @@ fn describe(case: &CaseDetail, action: &str, detail: &serde_json::Value) -> Stri
                 None => "note added".to_owned(),
             }
         }
-        "marked_potential_breach" => format!(
-            "marked as a potential breach; ICO deadline {}",
-            text("deadline_at")
-        ),
+        "marked_potential_breach" => {
+            let deadline = text("deadline_at");
+            let deadline = DateTime::parse_from_rfc3339(&deadline).map_or(deadline, |at| {
+                at.with_timezone(&Utc)
+                    .format("%Y-%m-%d %H:%M UTC")
+                    .to_string()
+            });
+            format!("marked as a potential breach; ICO deadline {deadline}")
+        }
         "breach_updated" => "breach log entry updated".to_owned(),
         "breach_decided" if text("decision") == "reported" => format!(
             "breach reported to the ICO, reference {}",

@@ -274,7 +274,9 @@ async fn a_potential_breach_shows_its_deadline_and_reaches_the_reports() {
         "time left shown"
     );
     assert!(page.contains("id=\"breach-decision\""));
-    assert!(page.contains("marked as a potential breach; ICO deadline"));
+    assert!(page.contains(&format!(
+        "marked as a potential breach; ICO deadline {deadline}"
+    )));
 
     // It cannot be closed before the reporting decision; a decision needs its reference.
     let version = form_version(&page);
