@@ -112,7 +112,7 @@ fn page_routes() -> Router<AppState> {
         .route("/cases/{reference}", get(pages::case::page))
         // The case page's workflow forms and the queue's bulk actions (HTML forms, CSRF-checked
         // by the guard like every other state change).
-        .merge(pages::case_workflow::routes())
+        .merge(pages::case_forms::routes())
         .merge(pages::bulk::routes())
         .route("/trace", get(pages::trace::search))
         .route("/patients/{patient_id}/trace", get(pages::trace::patient))

@@ -4,6 +4,7 @@
 
 pub mod bulk;
 pub mod case;
+pub mod case_forms;
 pub mod case_workflow;
 pub mod queue;
 pub mod reports;
