@@ -84,8 +84,13 @@ pub async fn run_components(
             stores.clone(),
             shutdown.clone(),
         );
+        // Without a collector in this process, the dashboards export the process's metrics.
+        let metrics = (!components.collector).then(|| {
+            let handle = collector::metrics_handle();
+            std::sync::Arc::new(move || handle.render()) as dashboards::MetricsExport
+        });
         tasks.spawn(async move {
-            dashboards::run(config, stores, token.cancelled_owned())
+            dashboards::run_exporting(config, stores, metrics, token.cancelled_owned())
                 .await
                 .context("dashboards")?;
             Ok("dashboards")

@@ -85,6 +85,11 @@ impl DashboardSettings {
     }
 }
 
+/// Renders the process's metrics in the Prometheus text format. The binary hands the
+/// dashboards its recorder's when no collector runs in the same process (the collector's
+/// `/metrics` exports them otherwise); the dashboards then serve them on their own `/metrics`.
+pub type MetricsExport = Arc<dyn Fn() -> String + Send + Sync>;
+
 /// What every handler needs.
 #[derive(Clone)]
 pub(crate) struct AppState {
@@ -92,6 +97,7 @@ pub(crate) struct AppState {
     pub clickhouse: clickhouse::Client,
     pub settings: Arc<DashboardSettings>,
     pub cookies: Arc<session::CookieNames>,
+    pub metrics: Option<MetricsExport>,
 }
 
 /// The pages (HTML for people) and the sign-in routes. The JSON API is [`api_routes`].
@@ -104,6 +110,10 @@ fn page_routes() -> Router<AppState> {
         .route("/signin/oidc/{provider}/callback", get(oidc::callback))
         .route("/cases", get(pages::queue::page))
         .route("/cases/{reference}", get(pages::case::page))
+        // The case page's workflow forms and the queue's bulk actions (HTML forms, CSRF-checked
+        // by the guard like every other state change).
+        .merge(pages::case_forms::routes())
+        .merge(pages::bulk::routes())
         .route("/trace", get(pages::trace::search))
         .route("/patients/{patient_id}/trace", get(pages::trace::patient))
         .route("/users/{user_id}/trace", get(pages::trace::user))
@@ -130,18 +140,21 @@ fn page_routes() -> Router<AppState> {
         .route("/api/v1/export/findings", get(export_api::findings))
         .route("/api/v1/export/explanations", get(export_api::explanations))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/metrics", get(telemetry::export))
 }
 
 pub fn router(
     pool: sqlx::PgPool,
     clickhouse: clickhouse::Client,
     settings: DashboardSettings,
+    metrics: Option<MetricsExport>,
 ) -> Router {
     let state = AppState {
         pool,
         clickhouse,
         cookies: Arc::new(session::CookieNames::for_public_url(&settings.public_url)),
         settings: Arc::new(settings),
+        metrics,
     };
     page_routes()
         .merge(openapi::api_router())
@@ -153,6 +166,66 @@ pub fn router(
         .layer(axum::middleware::from_fn(pages::security_headers))
         .route_layer(axum::middleware::from_fn(telemetry::track_requests))
         .with_state(state)
+}
+
+pub async fn run(
+    settings: DashboardSettings,
+    stores: migrations::StoreSettings,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    run_exporting(settings, stores, None, shutdown).await
+}
+
+/// Like [`run`], also serving `metrics` on `/metrics` (see [`MetricsExport`]).
+pub async fn run_exporting(
+    settings: DashboardSettings,
+    stores: migrations::StoreSettings,
+    metrics: Option<MetricsExport>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(settings.listen).await?;
+    serve_exporting(listener, settings, stores, metrics, shutdown).await
+}
+
+/// Like [`run`], on a listener the caller already bound (tests bind port 0), with default
+/// settings for that address.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    stores: migrations::StoreSettings,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let settings = DashboardSettings::for_address(listener.local_addr()?);
+    serve_with(listener, settings, stores, shutdown).await
+}
+
+/// Like [`run`], on a listener the caller already bound.
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    settings: DashboardSettings,
+    stores: migrations::StoreSettings,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    serve_exporting(listener, settings, stores, None, shutdown).await
+}
+
+/// Like [`run_exporting`], on a listener the caller already bound.
+pub async fn serve_exporting(
+    listener: tokio::net::TcpListener,
+    settings: DashboardSettings,
+    stores: migrations::StoreSettings,
+    metrics: Option<MetricsExport>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let pool = stores.postgres.connect().await?;
+    let app = router(pool, stores.clickhouse.client(), settings, metrics);
+    tracing::info!(address = %listener.local_addr()?, "dashboards listening");
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -192,8 +265,8 @@ mod sql_files {
                 .filter(|l| !l.trim_start().starts_with("--"))
                 .collect::<Vec<_>>()
                 .join("\n");
-            // PostgreSQL queries number their parameters; ClickHouse ones use `?`.
-            // A PostgreSQL query without parameters says so in its first comment.
+            // PostgreSQL queries number their parameters; ClickHouse ones use `?`. A PostgreSQL
+            // query without parameters says what it is in a comment.
             let is_postgres = code.contains("$1") || text.starts_with("-- PostgreSQL");
             if is_postgres {
                 assert!(!listed.contains_key(&name), "{name} is PostgreSQL");
@@ -210,43 +283,4 @@ mod sql_files {
             );
         }
     }
-}
-
-pub async fn run(
-    settings: DashboardSettings,
-    stores: migrations::StoreSettings,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(settings.listen).await?;
-    serve_with(listener, settings, stores, shutdown).await
-}
-
-/// Like [`run`], on a listener the caller already bound (tests bind port 0), with default
-/// settings for that address.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    stores: migrations::StoreSettings,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<()> {
-    let settings = DashboardSettings::for_address(listener.local_addr()?);
-    serve_with(listener, settings, stores, shutdown).await
-}
-
-/// Like [`run`], on a listener the caller already bound.
-pub async fn serve_with(
-    listener: tokio::net::TcpListener,
-    settings: DashboardSettings,
-    stores: migrations::StoreSettings,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<()> {
-    let pool = stores.postgres.connect().await?;
-    let app = router(pool, stores.clickhouse.client(), settings);
-    tracing::info!(address = %listener.local_addr()?, "dashboards listening");
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await?;
-    Ok(())
 }

@@ -2,7 +2,10 @@
 //! JavaScript. This module holds the layout every page shares, the security headers every
 //! response gets, and the style sheet; each page lives in its own file under `pages/`.
 
+pub mod bulk;
 pub mod case;
+pub mod case_forms;
+pub mod case_workflow;
 pub mod queue;
 pub mod reports;
 pub mod subject_access;

@@ -1,14 +1,18 @@
 //! The governance reports, each a set of titled tables so that one renderer makes the page, the
 //! CSV and the PDF of every report: the monthly governance report, DSPT coverage (the versioned
 //! list of suspicious behaviours and how often the rules covering each fired), rule
-//! performance, the breach log and the self-audit. Every report is scoped to the reader's
+//! performance, the breach log (alerts' breach records, in `reports/breach_log.rs`) and the
+//! self-audit. Every report is scoped to the reader's
 //! organisations.
+
+mod breach_log;
 
 use crate::error::DashboardError;
 pub use crate::report_table::{section, Report, Section};
 use crate::roles::scope_codes;
 use crate::self_audit::{self, SelfAuditFilter};
 use alerts::Scope;
+pub use breach_log::breach_log;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use clickhouse::Row;
 use serde::{Deserialize, Serialize};
@@ -84,7 +88,10 @@ struct CaseTimes {
     close_median_hours: Option<f64>,
     close_p90_hours: Option<f64>,
     confirmed_breaches: i64,
+    breaches_logged: i64,
     reported_to_ico: i64,
+    reported_in_time: i64,
+    not_reported: i64,
 }
 
 fn hours(value: Option<f64>) -> String {
@@ -166,12 +173,12 @@ pub async fn governance(
             section("Cases opened by rule and outcome", "A case with findings of several rules counts once for each.",
                 &["rule", "state", "disposition", "cases"],
                 by_rule.into_iter().map(|(rule, state, disposition, cases)| vec![rule, state, disposition, cases.to_string()]).collect()),
-            section("Time to triage and to close (hours, cases opened this month)", "Triage = first action on the case by a person.",
+            section("Time to triage and to close (hours, cases opened this month)", "Triage = the case's first move out of new on its timeline; close = its last closure.",
                 &["opened", "closed", "triage median", "triage p90", "close median", "close p90"],
                 vec![vec![times.opened.to_string(), times.closed.to_string(), hours(times.triage_median_hours), hours(times.triage_p90_hours), hours(times.close_median_hours), hours(times.close_p90_hours)]]),
-            section("Confirmed breaches", "Cases decided as inappropriate access, and those reported to the ICO.",
-                &["confirmed breaches", "reported to the ICO"],
-                vec![vec![times.confirmed_breaches.to_string(), times.reported_to_ico.to_string()]]),
+            section("Breaches", "Inappropriate accesses: cases opened this month closed as inappropriate or reported to the ICO. The breach log: potential breaches whose organisation became aware this month, and their reporting decisions.",
+                &["inappropriate accesses", "breach log entries", "reported to the ICO", "within 72 hours", "not reported (reason recorded)"],
+                vec![vec![times.confirmed_breaches.to_string(), times.breaches_logged.to_string(), times.reported_to_ico.to_string(), times.reported_in_time.to_string(), times.not_reported.to_string()]]),
         ],
     })
 }
@@ -362,74 +369,6 @@ pub async fn rule_performance(
         sections: vec![section("Rules",
             &format!("{accesses} accesses in the period. Firing rate = findings per 1,000 accesses; explained-away = share of the rule's findings whose access the care context explained; precision = inappropriate ÷ decided cases (\"unable to determine\" is not a decision)."),
             &["rule", "findings", "per 1,000 accesses", "explained-away", "cases", "decided", "precision"], rows)],
-    })
-}
-
-/// The breach log: cases decided as breaches in the period.
-pub async fn breach_log(
-    pool: &sqlx::PgPool,
-    scope: &Scope,
-    month: Option<&str>,
-) -> Result<Report, DashboardError> {
-    let (start, end, label) = match month {
-        Some(text) if !text.trim().is_empty() => month_range(Some(text))?,
-        _ => (
-            DateTime::<Utc>::UNIX_EPOCH,
-            Utc::now() + chrono::Duration::days(1),
-            "all time".to_owned(),
-        ),
-    };
-    type BreachRow = (
-        String,
-        String,
-        String,
-        String,
-        String,
-        DateTime<Utc>,
-        DateTime<Utc>,
-        String,
-    );
-    let rows: Vec<BreachRow> = sqlx::query_as(include_str!("reports/breach_cases.sql"))
-        .bind(scope_codes(scope))
-        .bind(start)
-        .bind(end)
-        .fetch_all(pool)
-        .await?;
-    Ok(Report {
-        name: "breach-log".to_owned(),
-        title: format!("Breach log, {label}"),
-        period: label,
-        scope: crate::trace::scope_text(scope),
-        sections: vec![section(
-            "Cases decided as breaches",
-            "Inappropriate access (education or disciplinary) or reported to the ICO.",
-            &[
-                "case",
-                "organisation",
-                "severity",
-                "state",
-                "disposition",
-                "opened",
-                "last access",
-                "rules",
-            ],
-            rows.into_iter()
-                .map(
-                    |(reference, org, severity, state, disposition, opened, last, rules)| {
-                        vec![
-                            reference,
-                            org,
-                            severity,
-                            state,
-                            disposition,
-                            opened.format("%Y-%m-%d %H:%M").to_string(),
-                            last.format("%Y-%m-%d %H:%M").to_string(),
-                            rules,
-                        ]
-                    },
-                )
-                .collect(),
-        )],
     })
 }
 

@@ -75,6 +75,66 @@ test('a privacy officer signs in, triages the queue and reads a case', async () 
   await context.close();
 });
 
+test('a privacy officer works a new case from the queue to closed', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await signIn(page, 'officer-a');
+  // Open a new case from the queue.
+  await page.selectOption('select[name=state]', 'new');
+  await Promise.all([page.waitForURL(/state=new/), page.click('#filters button[type=submit]')]);
+  await Promise.all([page.waitForURL(`**/cases/${caseRef}`), page.click(`#cases a[href="/cases/${caseRef}"]`)]);
+  assert.match(await page.textContent('#state'), /^new/);
+  // Each form posts, and the browser lands back on the case page, which says what was done.
+  // (waitForNavigation, not waitForURL: the URL after one move already matches the next.)
+  const submit = async (selector, done) => {
+    await Promise.all([page.waitForNavigation({ url: new RegExp(`done=${done}`) }), page.click(selector)]);
+    assert.ok(await page.isVisible('#done'), `the page confirms ${done}`);
+  };
+  await submit('#assign-me button[type=submit]', 'assigned');
+  assert.match(await page.textContent('#assignee'), /officer-a/);
+  await page.fill('#move input[name=reason]', 'no relationship on record');
+  await submit('#move button[value=triage]', 'state');
+  assert.match(await page.textContent('#state'), /^triage/);
+  await submit('#move button[value=investigating]', 'state');
+  assert.match(await page.textContent('#state'), /^investigating/);
+  await page.fill('#note textarea[name=body]', 'Spoke to the ward manager: no clinical reason.');
+  await submit('#note button[type=submit]', 'note');
+  await shot(page, '05-case-investigating');
+  // A potential breach: the page shows the ICO's 72-hour deadline; the decision comes first.
+  await page.fill('#mark-breach textarea[name=what_happened]', 'Viewed a neighbour\'s record.');
+  await submit('#mark-breach button[type=submit]', 'breach');
+  const breach = await page.textContent('#breach');
+  assert.match(breach, /ICO deadline \(72 hours\)/);
+  assert.match(breach, /7[01] h \d\d min left/);
+  await page.locator('#breach').scrollIntoViewIfNeeded();
+  await shot(page, '06-case-potential-breach');
+  await page.check('#breach-decision input[value=not_reported]');
+  await page.fill('#breach-decision input[name=reason]', 'one record, no harm likely');
+  await submit('#breach-decision button[type=submit]', 'decision');
+  await page.selectOption('#close select[name=disposition]', 'inappropriate_education');
+  await page.fill('#close input[name=reason]', 'first incident; training booked');
+  await submit('#close button[type=submit]', 'state');
+  assert.match(await page.textContent('#state'), /closed — inappropriate — education/);
+  // The timeline shows every change, in order, by the officer.
+  const timeline = await page.locator('#timeline tbody tr').allTextContents();
+  const mine = timeline.filter((row) => row.includes('officer-a'));
+  const expected = [
+    /assigned to officer-a/,
+    /moved from new to triage \(no relationship on record\)/,
+    /moved from triage to investigating/,
+    /note: Spoke to the ward manager: no clinical reason\./,
+    /marked as a potential breach; ICO deadline/,
+    /breach not reported \(one record, no harm likely\)/,
+    /closed from investigating as inappropriate — education \(first incident; training booked\)/,
+  ];
+  assert.equal(mine.length, expected.length, mine.join('\n'));
+  expected.forEach((pattern, index) => assert.match(mine[index], pattern));
+  assert.ok(await page.isVisible('#reopen'), 'a closed case can be reopened');
+  await page.locator('#timeline').scrollIntoViewIfNeeded();
+  await shot(page, '07-case-closed-timeline');
+  await context.close();
+});
+
 test('an investigator traces a patient and downloads the PDF evidence pack', async () => {
   const context = await browser.newContext({ acceptDownloads: true });
   const page = await context.newPage();

@@ -6,19 +6,27 @@
 
 use crate::case_evidence::{Activity, CaseEvidence};
 use crate::error::DashboardError;
+use crate::pages::case_workflow;
 use crate::pages::page as layout;
 use crate::roles::Permission;
 use crate::viewer::Viewer;
 use crate::AppState;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::Html;
 use domain::Timestamp;
 use maud::{html, Markup, PreEscaped};
+
+/// `?done=` names the form that just succeeded (the page says so).
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct CasePageQuery {
+    done: Option<String>,
+}
 
 pub async fn page(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(reference): Path<String>,
+    Query(query): Query<CasePageQuery>,
 ) -> Result<Html<String>, DashboardError> {
     let evidence = crate::case_evidence::look(
         &state.pool,
@@ -30,7 +38,21 @@ pub async fn page(
     .await?;
     let summary = &evidence.case.summary;
     let title = format!("Case {}", summary.reference);
-    Ok(layout(&title, Some(&viewer), body(&evidence, &viewer)))
+    let assignees = if case_workflow::may_work(&viewer, &evidence.case) {
+        let organisations: Vec<String> = std::iter::once(summary.org_code.clone())
+            .chain(summary.shared_with.iter().cloned())
+            .collect();
+        case_workflow::assignable(&state.pool, &organisations).await?
+    } else {
+        Vec::new()
+    };
+    let done = query.done.as_deref().and_then(case_workflow::done_message);
+    let workflow = case_workflow::section(&evidence.case, &viewer, &assignees, chrono::Utc::now());
+    let content = html! {
+        @if let Some(done) = done { p.done id="done" { (done) } }
+        (body(&evidence, &viewer, workflow))
+    };
+    Ok(layout(&title, Some(&viewer), content))
 }
 
 fn yes(flag: bool) -> Markup {
@@ -44,13 +66,13 @@ fn when(seconds: u32) -> String {
         .to_string()
 }
 
-fn body(evidence: &CaseEvidence, viewer: &Viewer) -> Markup {
+fn body(evidence: &CaseEvidence, viewer: &Viewer, workflow: Markup) -> Markup {
     let summary = &evidence.case.summary;
     html! {
         dl.facts id="facts" {
             dt { "Severity" } dd class={ "sev-" (summary.severity) } { (summary.severity) " (score " (format!("{:.1}", summary.score)) ")" }
-            dt { "State" } dd { (summary.state) @if let Some(d) = &summary.disposition { " — " (d) } }
-            dt { "Assignee" } dd { (evidence.assignee.as_deref().unwrap_or("unassigned")) }
+            dt { "State" } dd id="state" { (summary.state) @if let Some(d) = summary.disposition.as_deref() { " — " (case_workflow::disposition_text(d)) } }
+            dt { "Assignee" } dd id="assignee" { (evidence.assignee.as_deref().unwrap_or("unassigned")) }
             dt { "Organisation" } dd { (summary.org_code) }
             dt { "User" } dd {
                 (summary.user_id)
@@ -66,6 +88,8 @@ fn body(evidence: &CaseEvidence, viewer: &Viewer) -> Markup {
             }
             dt { "Accesses" } dd { (summary.first_event_at.format("%Y-%m-%d %H:%M:%S")) " to " (summary.last_event_at.format("%Y-%m-%d %H:%M:%S UTC")) }
         }
+        h2 id="workflow" { "Workflow" }
+        (workflow)
         h2 { "Findings: why the rules fired" }
         table id="findings" {
             thead { tr { th { "When" } th { "Rule" } th { "Severity" } th { "Why" } th { "What the rule measured" } } }
@@ -156,20 +180,8 @@ fn body(evidence: &CaseEvidence, viewer: &Viewer) -> Markup {
                 details { summary { "Raw audit payload (" (access.raw_format) ")" } pre { (access.raw_payload) } }
             }
         }
-        h2 { "Workflow" }
-        table id="timeline" {
-            thead { tr { th { "When" } th { "Who" } th { "What" } th { "Detail" } } }
-            tbody {
-                @for entry in &evidence.case.timeline {
-                    tr {
-                        td { (entry.at.format("%Y-%m-%d %H:%M:%S UTC")) }
-                        td { (entry.actor) }
-                        td { (entry.action) }
-                        td { code { (entry.detail.to_string()) } }
-                    }
-                }
-            }
-        }
+        h2 id="case-timeline" { "Timeline: every change to the case" }
+        (case_workflow::timeline(&evidence.case))
     }
 }
 

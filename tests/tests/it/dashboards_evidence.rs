@@ -77,7 +77,7 @@ async fn evidence_packs_prove_integrity_and_subject_access_hides_names() {
     assert!(csv.headers()["content-disposition"]
         .to_str()
         .expect("ascii")
-        .contains("careaudit-patient-trace-9990001283.csv"));
+        .contains("careaudit-patient-trace-9990001286.csv"));
     let csv = csv.text().await.expect("csv");
     assert!(csv.contains("# INTEGRITY: all 2 accesses"), "{csv}");
     assert!(csv.contains(&format!(
@@ -176,7 +176,7 @@ async fn evidence_packs_prove_integrity_and_subject_access_hides_names() {
         .await
         .expect("pdf"),
     );
-    assert!(sar_pdf.contains("Who has accessed the record of patient 9990001283"));
+    assert!(sar_pdf.contains("Who has accessed the record of patient 9990001286"));
 
     // IHE ITI-81 for the portal: a searchset Bundle of AuditEvents, names withheld likewise.
     let bundle: serde_json::Value = get(

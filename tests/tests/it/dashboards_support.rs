@@ -1,11 +1,12 @@
 //! Shared set-up of the dashboards tests: two organisations, one emergency-access case in
-//! each, and an account for every role.
+//! each, and an account for every role; and helpers of the case workflow tests.
 
 use dashboards::AccountRole;
 use domain::Timestamp;
-use tests::{patient_read, TestApp};
+use tests::{patient_read, TestApp, WebClient};
 
-pub const PATIENT_A: &str = "9990001283";
+/// Valid NHS numbers (modulus 11): the collector refuses care context for any other.
+pub const PATIENT_A: &str = "9990001286";
 pub const PATIENT_B: &str = "9990001294";
 pub const USER_A: &str = "555000000005";
 pub const USER_B: &str = "555000000013";
@@ -78,4 +79,28 @@ pub async fn seed(app: &TestApp) -> Seeded {
         case_a: reference("RDM01").await,
         case_b: reference("RDM02").await,
     }
+}
+
+/// The value of the first `name="version"` field of a page (the version the forms carry).
+pub fn form_version(page: &str) -> String {
+    let marker = "name=\"version\" value=\"";
+    let start = page.find(marker).expect("a form with the case version") + marker.len();
+    let end = page[start..].find('"').expect("end of value");
+    page[start..start + end].to_owned()
+}
+
+/// A browser signed in as `username` (with the seeded accounts' password).
+pub async fn signed_in(app: &TestApp, username: &str) -> WebClient {
+    let mut browser = WebClient::new(&app.dashboards_url);
+    assert_eq!(browser.sign_in(username, PASSWORD).await, 303);
+    browser
+}
+
+/// A case's state, disposition and version, as stored.
+pub async fn case_row(app: &TestApp, reference: &str) -> (String, Option<String>, i32) {
+    sqlx::query_as("SELECT state, disposition, version FROM cases WHERE reference = $1")
+        .bind(reference)
+        .fetch_one(&app.pool)
+        .await
+        .expect("case")
 }
