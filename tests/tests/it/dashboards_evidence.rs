@@ -35,14 +35,27 @@ fn pdf_text(bytes: &[u8]) -> String {
 async fn evidence_packs_prove_integrity_and_subject_access_hides_names() {
     let app = TestApp::spawn("dash_evidence", Background::NONE).await;
     seed(&app).await;
-    // A later evaluation by the analyzer explains the routine view (the emergency access stays
-    // unexplained): its version outranks the analyzer run of the seed, as a re-explanation's does.
-    // (The registration cannot go through the collector: the tests' NHS numbers are not valid.)
-    app.clickhouse
-        .query("INSERT INTO access_explanations (event_id, occurred_at, received_at, patient_id, user_id, user_org, explained, kind, binding, relationship_id, source_channel, source_message_id, valid_from, evaluated_at, version) SELECT event_id, occurred_at, received_at, patient_id, user_id, user_org, event_id = 'dash-routine', if(event_id = 'dash-routine', 'registration', ''), if(event_id = 'dash-routine', 'organisation', ''), if(event_id = 'dash-routine', 'csv:registration:9990001283:RDM02:2020-01-01', ''), 'csv_load', 'gp.csv', toDateTime('2020-01-01 00:00:00'), now(), (SELECT max(version) + 1 FROM access_explanations) FROM access_events")
-        .execute()
+    // The routine view is explained by the patient's registration at the viewer's practice,
+    // which arrives after the view (as registration extracts do): the analyzer's re-explanation
+    // of late care context picks it up (the emergency access stays unexplained).
+    let response = app
+        .http
+        .post(format!("{}/load/registrations", app.collector_url))
+        .header("content-type", "text/csv")
+        .body(format!(
+            "nhs_number,practice_code,registered_from\n{PATIENT_A},RDM02,2020-01-01\n"
+        ))
+        .send()
         .await
-        .expect("explanations");
+        .expect("collector reachable");
+    let status = response.status();
+    let body = response.text().await.unwrap_or_default();
+    assert!(status.is_success(), "{status} {body}");
+    app.wait_until_shipped().await;
+    let later = domain::Timestamp::from_millis(domain::Timestamp::now().as_millis() + 10_000);
+    analyzer::run_once(&app.analyzer_settings, &app.clickhouse, &app.pool, later)
+        .await
+        .expect("re-analyze");
 
     let trace: serde_json::Value = get(
         &app,
