@@ -28,6 +28,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/cases/{reference}/notes", post(note))
         .route("/cases/{reference}/breach", post(mark_breach))
         .route("/cases/{reference}/breach/decision", post(decide_breach))
+        .route("/cases/{reference}/breach/facts", post(breach_facts))
 }
 
 /// A form value: trimmed, `None` when empty.
@@ -292,6 +293,55 @@ async fn decide_breach(
     }
     .await;
     outcome(&viewer, &reference, "decision", result)
+}
+
+#[derive(Debug, Deserialize)]
+struct FactsForm {
+    version: String,
+    what_happened: Option<String>,
+    data_affected: Option<String>,
+    people_affected: Option<String>,
+    likely_effects: Option<String>,
+    remedial_action: Option<String>,
+}
+
+/// The facts the form gives (an empty field leaves that fact as it was).
+fn facts_of(submitted: &FactsForm) -> Result<BreachFacts, DashboardError> {
+    let text = |value: &Option<String>| given(value).map(str::to_owned);
+    let people_affected = given(&submitted.people_affected)
+        .map(|raw| {
+            raw.parse::<i32>().map_err(|_| {
+                DashboardError::BadRequest(format!("people affected {raw:?} is not a whole number"))
+            })
+        })
+        .transpose()?;
+    Ok(BreachFacts {
+        what_happened: text(&submitted.what_happened),
+        data_affected: text(&submitted.data_affected),
+        people_affected,
+        people_affected_description: None,
+        likely_effects: text(&submitted.likely_effects),
+        remedial_action: text(&submitted.remedial_action),
+    })
+}
+
+async fn breach_facts(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(reference): Path<String>,
+    submitted: Result<Form<FactsForm>, FormRejection>,
+) -> Response {
+    let result: Result<Changed, DashboardError> = async {
+        let submitted = form(submitted)?;
+        let version = version_of(&submitted.version)?;
+        let facts = facts_of(&submitted)?;
+        Ok(
+            alerts::update_breach(&state.pool, &actor(&viewer), &reference, version, &facts)
+                .await?,
+        )
+    }
+    .await;
+    outcome(&viewer, &reference, "facts", result)
 }
 
 #[cfg(test)]

@@ -39,6 +39,7 @@ pub(crate) fn done_message(done: &str) -> Option<&'static str> {
         "note" => "The note was added.",
         "breach" => "The case is in the breach log; the ICO's 72-hour clock runs from the time of awareness.",
         "decision" => "The reporting decision was recorded.",
+        "facts" => "The breach log entry was updated.",
         _ => return None,
     })
 }
@@ -175,6 +176,17 @@ pub(crate) fn section(
                         label.choice { input type="radio" name="decision" value="reported" required; " Reported to the ICO, reference " input type="text" name="ico_reference" size="16"; }
                         label.choice { input type="radio" name="decision" value="not_reported"; " Not reported, because " input type="text" name="reason" size="40"; }
                         button type="submit" { "Record the decision" }
+                    }
+                }
+                @if let Some(breach) = &case.breach {
+                    form id="breach-facts" method="post" action=(action("breach/facts")) {
+                        (hidden)
+                        label { "What happened " textarea name="what_happened" rows="2" cols="40" { (breach.what_happened) } }
+                        label { "Data affected " textarea name="data_affected" rows="2" cols="40" { (breach.data_affected) } }
+                        label { "People affected " input type="number" name="people_affected" min="0" value=(breach.people_affected.map(|n| n.to_string()).unwrap_or_default()); }
+                        label { "Likely effects " textarea name="likely_effects" rows="2" cols="40" { (breach.likely_effects) } }
+                        label { "Remedial action " textarea name="remedial_action" rows="2" cols="40" { (breach.remedial_action) } }
+                        button type="submit" { "Save the breach facts" }
                     }
                 }
             }

@@ -294,6 +294,29 @@ async fn a_potential_breach_shows_its_deadline_and_reaches_the_reports() {
         )
         .await;
     assert_eq!(status, 303);
+    // The facts of the entry, filled in on the page (a count must be a number).
+    let version = form_version(&officer.get(&case_path).await.2);
+    let facts = |people: &'static str| {
+        vec![
+            ("data_affected", "demographics and GP record"),
+            ("people_affected", people),
+            ("remedial_action", "access removed, user retrained"),
+        ]
+    };
+    let form = |people| {
+        let mut form = vec![("version", version.as_str())];
+        form.extend(facts(people));
+        form
+    };
+    let (status, _, refused) = officer
+        .post_form(&format!("{case_path}/breach/facts"), &form("many"))
+        .await;
+    assert_eq!(status, 400);
+    assert!(refused.contains("is not a whole number"), "{refused}");
+    let (status, _, _) = officer
+        .post_form(&format!("{case_path}/breach/facts"), &form("1"))
+        .await;
+    assert_eq!(status, 303);
     let version = form_version(&officer.get(&case_path).await.2);
     let (status, _, _) = officer
         .post_form(
@@ -331,6 +354,8 @@ async fn a_potential_breach_shows_its_deadline_and_reaches_the_reports() {
         "reported",
         "ICO-00042",
         "viewed a neighbour's record",
+        "demographics and GP record",
+        "access removed, user retrained",
         &deadline[..16],
     ] {
         assert!(line.contains(value), "{value:?} in {line}");
