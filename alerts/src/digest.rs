@@ -1,5 +1,5 @@
 //! Digests on cron schedules (`alerts.daily_digest`, `alerts.weekly_digest`, with seconds, in
-//! UTC). Each schedule's last fire time is stored, so after a restart a period is neither
+//! local time: Europe/London, summer time included). Each schedule's last fire time is stored, so after a restart a period is neither
 //! skipped nor sent twice; when several fire times passed while careaudit was down, one digest
 //! covers them all. Officers whose `digest` preference names the schedule get, per
 //! organisation, the counts of open cases, the period's new cases and the breach reports
@@ -7,6 +7,7 @@
 //! nothing new get no digest. The daily digest of an organisation with open cases and no
 //! active officer goes to the fallback recipient, when one is configured.
 
+use crate::local_time::{from_local, timezone, to_local, LOCAL_TIMEZONE};
 use crate::render::{case_link, CaseLine, Notice, NoticeKind};
 use crate::routing::{enqueue, recipients, Audience, Recipient};
 use crate::AlertsSettings;
@@ -45,16 +46,31 @@ impl Period {
     }
 }
 
-/// The latest fire time of `schedule` in `(after, now]`, if any.
+/// The latest fire time of `schedule`, read as wall-clock times in [`LOCAL_TIMEZONE`], in
+/// `(after, now]`, if any. (In the hour the clocks go back, a fire time in it counts once.)
 pub fn latest_fire(
     schedule: &cron::Schedule,
     after: DateTime<Utc>,
     now: DateTime<Utc>,
-) -> Option<DateTime<Utc>> {
-    schedule
-        .after(&after)
-        .take_while(|fire| *fire <= now)
+) -> anyhow::Result<Option<DateTime<Utc>>> {
+    let tz = timezone().map_err(anyhow::Error::msg)?;
+    let wall_clock = |at: DateTime<Utc>| {
+        to_local(&tz, at)
+            .map(|local| local.and_utc())
+            .ok_or_else(|| anyhow::anyhow!("{at} has no local time"))
+    };
+    let (after_local, now_local) = (wall_clock(after)?, wall_clock(now)?);
+    let Some(fire_local) = schedule
+        .after(&after_local)
+        .take_while(|fire| *fire <= now_local)
         .last()
+    else {
+        return Ok(None);
+    };
+    let fire = from_local(&tz, fire_local.naive_utc())
+        .ok_or_else(|| anyhow::anyhow!("{fire_local} has no instant in {LOCAL_TIMEZONE}"))?;
+    // A fire time in the skipped spring hour maps past it; never past `now`.
+    Ok(Some(fire.min(now)).filter(|fire| *fire > after))
 }
 
 #[derive(Debug, sqlx::FromRow)]
@@ -99,7 +115,7 @@ pub async fn queue_digests(
             transaction.commit().await?;
             continue;
         };
-        let Some(fire) = latest_fire(&schedule, last, now) else {
+        let Some(fire) = latest_fire(&schedule, last, now)? else {
             continue;
         };
         let organisations: Vec<String> = sqlx::query_scalar(
@@ -241,10 +257,25 @@ mod tests {
                 "2026-03-09T07:00:01Z",
                 Some("2026-03-09T07:00:00Z"),
             ),
+            // Summer time: 07:00 in London is 06:00 UTC.
+            (&daily, "2026-06-15T05:00:00Z", "2026-06-15T05:59:59Z", None),
+            (
+                &daily,
+                "2026-06-15T05:00:00Z",
+                "2026-06-15T06:00:00Z",
+                Some("2026-06-15T06:00:00Z"),
+            ),
+            // Across the clocks going forward (29 March 2026): the Monday after is at 06:00 UTC.
+            (
+                &weekly,
+                "2026-03-28T07:00:00Z",
+                "2026-03-30T06:30:00Z",
+                Some("2026-03-30T06:00:00Z"),
+            ),
         ];
         for (schedule, after, now, expected) in cases {
             assert_eq!(
-                latest_fire(schedule, at(after), at(now)),
+                latest_fire(schedule, at(after), at(now)).expect("local time"),
                 expected.map(at),
                 "{after} .. {now}"
             );

@@ -24,6 +24,7 @@ mod directory_update;
 mod email;
 mod error;
 mod escalation;
+mod local_time;
 mod merge_split;
 mod notify;
 mod officers;
@@ -61,6 +62,7 @@ pub use directory_update::{update_officer, update_organisation};
 pub use email::{EmailError, Mailer, SmtpSettings, SmtpTls};
 pub use error::AlertsError;
 pub use escalation::escalate_overdue;
+pub use local_time::LOCAL_TIMEZONE;
 pub use merge_split::{merge, split, Merged, Split};
 pub use notify::{queue_case_notifications, queue_share_notifications};
 pub use officers::{list_officers, put_officer, put_user_contact, Officer, UserContact};
@@ -114,7 +116,8 @@ pub struct AlertsSettings {
     /// Hours before the ICO deadline at which breach reminders are sent.
     #[serde(default = "default_breach_reminder_hours")]
     pub breach_reminder_hours: Vec<u32>,
-    /// Cron expressions (with seconds, UTC) of the daily and weekly digests.
+    /// Cron expressions (with seconds) of the daily and weekly digests, in local time
+    /// ([`LOCAL_TIMEZONE`]: 07:00 is 07:00 in London, summer time included).
     #[serde(default = "default_daily_digest")]
     pub daily_digest: String,
     #[serde(default = "default_weekly_digest")]

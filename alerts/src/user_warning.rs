@@ -74,7 +74,8 @@ pub(crate) async fn on_closed(
         (false, Some(address)) => {
             let mut notice = Notice::new(NoticeKind::UserWarning, &case.org_code);
             notice.case_reference = Some(case.reference.clone());
-            notice.access_day = Some(case.last_event_at.date_naive());
+            // The day as the user lived it (London time), not the UTC date.
+            notice.access_day = Some(crate::local_time::local_day(case.last_event_at));
             notice.contact = settings.privacy_officer_email.clone();
             let dedupe = format!("user_warning:{}", case.id);
             enqueue(

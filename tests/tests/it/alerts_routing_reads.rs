@@ -45,7 +45,7 @@ async fn routing_reads_the_cases_events_by_index_not_every_event() {
     )
     .await
     .expect("alerts");
-    alerts.clickhouse = alerts.clickhouse.clone().with_option("log_queries", "1");
+    alerts.clickhouse = alerts.clickhouse.clone().with_setting("log_queries", "1");
     // The query log is the server's, shared with earlier runs of this test: this run's only.
     let since = u32::try_from(Utc::now().timestamp()).expect("seconds") - 1;
     alerts.run_once().await;

@@ -4,7 +4,7 @@
 //! at configuration time when they point outside the organisation, and resolved only among the
 //! organisation's own secrets at send time.
 
-use alerts::{Actor, Alerts, ManualClock};
+use alerts::{Alerts, ManualClock};
 use chrono::Utc;
 use serde_json::json;
 use std::sync::Arc;

@@ -4,6 +4,7 @@
 mod alerts_breach_after_closure;
 mod alerts_directory_reload;
 mod alerts_fallback;
+mod alerts_outbox_lease;
 mod alerts_routing_reads;
 mod alerts_secrets;
 mod analyzer_near_real_time;

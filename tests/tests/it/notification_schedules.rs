@@ -1,11 +1,11 @@
 //! Everything that depends on time, driven by a controllable clock: escalation of a
 //! high-severity case not picked up within the organisation's time, daily and weekly digests on
-//! their cron schedules (each period once, none before the first fire), and the reminders of the
+//! their cron schedules in London time (each period once, none before the first fire), and the reminders of the
 //! ICO's 72-hour clock (started, the thresholds before the deadline, overdue; each once, only the
 //! latest when several passed at once; none after the decision).
 
 use alerts::{Actor, Alerts, ManualClock, Officer, OrganisationRecord};
-use chrono::{DateTime, Datelike, Duration, NaiveTime, Utc, Weekday};
+use chrono::{DateTime, Duration, Utc};
 use std::sync::Arc;
 use tests::{Background, TestApp};
 
@@ -121,20 +121,6 @@ async fn a_high_severity_case_not_picked_up_in_time_is_escalated_once() {
     assert_eq!(actions.iter().filter(|a| *a == "escalated").count(), 1);
 }
 
-/// The first `hour`:00 UTC strictly after `after` that falls on `weekday` (any day if `None`).
-fn next_at(after: DateTime<Utc>, hour: u32, weekday: Option<Weekday>) -> DateTime<Utc> {
-    let mut day = after.date_naive();
-    loop {
-        let candidate = day
-            .and_time(NaiveTime::from_hms_opt(hour, 0, 0).expect("time"))
-            .and_utc();
-        if candidate > after && weekday.is_none_or(|w| candidate.weekday() == w) {
-            return candidate;
-        }
-        day = day.succ_opt().expect("next day");
-    }
-}
-
 #[tokio::test]
 async fn digests_follow_their_cron_schedules_once_per_period() {
     let app = TestApp::spawn("digests", Background::NONE).await;
@@ -160,7 +146,10 @@ async fn digests_follow_their_cron_schedules_once_per_period() {
             .await
             .expect("officer");
     }
-    let start = Utc::now() - Duration::minutes(1);
+    // Fixed dates, so the test means the same on every day of the week: Tuesday 24 March 2026
+    // (GMT); the clocks go forward on Sunday 29 March, so Monday 30 March's 07:00 in London is
+    // 06:00 UTC.
+    let start = at("2026-03-24T10:00:00Z");
     let clock = ManualClock::new(start);
     let alerts = Alerts::connect(
         app.alerts_settings.clone(),
@@ -173,6 +162,14 @@ async fn digests_follow_their_cron_schedules_once_per_period() {
     let reference = app
         .open_case("dig-1", "555000000503", "RDM01", "9990001569")
         .await;
+    // The analyzer opened the case at the real time; move it to this test's calendar.
+    sqlx::query("UPDATE cases SET opened_at = $2 WHERE reference = $1")
+        .bind(&reference)
+        .bind(start + Duration::minutes(1))
+        .execute(&app.pool)
+        .await
+        .expect("opened_at");
+    clock.set(start + Duration::minutes(2));
     alerts.run_once().await;
     assert!(
         app.smtp.messages().is_empty(),
@@ -189,7 +186,7 @@ async fn digests_follow_their_cron_schedules_once_per_period() {
         "{actions:?}"
     );
 
-    let daily = next_at(start, 7, None);
+    let daily = at("2026-03-25T07:00:00Z");
     clock.set(daily - Duration::seconds(1));
     alerts.run_once().await;
     assert!(app.smtp.messages().is_empty(), "not before 07:00");
@@ -208,17 +205,20 @@ async fn digests_follow_their_cron_schedules_once_per_period() {
         "{}",
         to_daily[0]
     );
-    if daily.weekday() != Weekday::Mon {
-        assert!(
-            messages_to(&app, "weekly@rdm01.example").is_empty(),
-            "the weekly digest waits for Monday"
-        );
-    }
+    assert!(
+        messages_to(&app, "weekly@rdm01.example").is_empty(),
+        "the weekly digest waits for Monday"
+    );
 
-    // Monday 07:00: the weekly digest covers the week; the daily one covers the days missed
-    // while nothing ran, once.
-    let monday = next_at(daily, 7, Some(Weekday::Mon));
-    clock.set(monday + Duration::seconds(5));
+    // Monday 07:00 London time (06:00 UTC in summer time): the weekly digest covers the week;
+    // the daily one covers the days missed while nothing ran, once.
+    clock.set(at("2026-03-30T05:59:59Z"));
+    alerts.run_once().await;
+    assert!(
+        messages_to(&app, "weekly@rdm01.example").is_empty(),
+        "not before 07:00 in London"
+    );
+    clock.set(at("2026-03-30T06:00:05Z"));
     alerts.run_once().await;
     let to_weekly = messages_to(&app, "weekly@rdm01.example");
     assert_eq!(to_weekly.len(), 1);
@@ -228,12 +228,23 @@ async fn digests_follow_their_cron_schedules_once_per_period() {
         to_weekly[0]
     );
     let to_daily = messages_to(&app, "daily@rdm01.example");
-    assert_eq!(to_daily.len(), 2);
-    assert!(
-        to_daily[1].contains("Daily digest for RDM01: 0 new, 1 open"),
-        "{}",
-        to_daily[1]
+    assert_eq!(
+        to_daily.len(),
+        3,
+        "Sunday's (the days missed, once), then Monday's"
     );
+    assert!(
+        to_daily[1..]
+            .iter()
+            .all(|m| m.contains("Daily digest for RDM01: 0 new, 1 open")),
+        "{to_daily:#?}"
+    );
+}
+
+fn at(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text)
+        .expect("time")
+        .with_timezone(&Utc)
 }
 
 #[tokio::test]
