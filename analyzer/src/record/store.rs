@@ -34,6 +34,9 @@ pub(super) async fn load_pending(
         .await
 }
 
+/// The first and last access of a patient in a case.
+type AccessSpan = (DateTime<Utc>, DateTime<Utc>);
+
 /// The columns of a finding's row, wherever it comes from.
 struct Columns<'a> {
     rule_id: &'a str,
@@ -158,7 +161,7 @@ pub(super) async fn write(
     if !plan.inserts.is_empty() {
         let mut rows = Rows::default();
         let mut case_ids = Vec::with_capacity(plan.inserts.len());
-        let mut patients: BTreeMap<(i64, &str), (DateTime<Utc>, DateTime<Utc>)> = BTreeMap::new();
+        let mut patients: BTreeMap<(i64, &str), AccessSpan> = BTreeMap::new();
         for insert in &plan.inserts {
             let row = columns(inputs, insert.source);
             let case = case_id(insert.case);
