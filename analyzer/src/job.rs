@@ -13,7 +13,7 @@
 use crate::error::AnalyzerError;
 use crate::evaluate::candidates;
 use crate::explain::{explain, Events};
-use crate::record::{record, NewFinding, Recorded, RunContext};
+use crate::record::{record_run, NewFinding, Recorded};
 use crate::rules::{Candidate, RulePath};
 use crate::settings::{AnalyzerSettings, ConfiguredRule};
 use crate::watermark::{load_watermark, lock, store_watermark};
@@ -313,11 +313,12 @@ pub(crate) async fn run_rule(
         .await
         .with_context(|| format!("rule {} failed", configured.rule.id))?;
     summary.candidates = found.len();
-    let event_ids: Vec<String> = found.iter().map(|c| c.event_id.clone()).collect();
-    let mut context = RunContext::load(&mut transaction, configured.rule.id, &event_ids).await?;
-    for candidate in &found {
-        let finding = new_finding(configured, candidate);
-        match record(&mut transaction, settings, &mut context, &finding).await? {
+    let findings: Vec<NewFinding> = found
+        .iter()
+        .map(|candidate| new_finding(configured, candidate))
+        .collect();
+    for recorded in record_run(&mut transaction, settings, configured.rule.id, &findings).await? {
+        match recorded {
             Recorded::Duplicate => {}
             Recorded::Suppressed => summary.suppressed += 1,
             Recorded::Pending => summary.pending += 1,
@@ -328,7 +329,6 @@ pub(crate) async fn run_rule(
             }
         }
     }
-    context.finish(&mut transaction, settings).await?;
     store_watermark(&mut transaction, &job, i64::from(end) * 1000).await?;
     transaction.commit().await?;
     Ok(summary)

@@ -6,7 +6,10 @@
 //! `cargo run --release -p tests --example bench_analyzer -- [views] [staff] [patients] [encounters]`
 //! (defaults: 2,000,000 views = 10,000,000 audit events, 100,000 staff, 1,500,000 patients,
 //! 1,000,000 encounters) with the environment of `scripts/services env`. Run it under
-//! `flock /tmp/careaudit-cpu.lock`.
+//! `flock /tmp/careaudit-cpu.lock`. After the month it prints ClickHouse's share of the run
+//! (summed query durations) and a digest of every row the analyzer wrote
+//! (`bench/analyzer/fingerprint.sql`), so two builds can be shown to record the same; at the
+//! end it drops its databases (set `CAREAUDIT_BENCH_KEEP=1` to keep them).
 
 use anyhow::Context;
 use clickhouse::Row;
@@ -52,6 +55,33 @@ async fn logged_since(clickhouse: &clickhouse::Client, since: u32) -> anyhow::Re
         .fetch_all()
         .await
         .unwrap_or_default())
+}
+
+/// ClickHouse's share of a run: (queries, summed duration in ms, largest peak memory in bytes).
+async fn clickhouse_share(
+    clickhouse: &clickhouse::Client,
+    since: u32,
+) -> anyhow::Result<(u64, u64, u64)> {
+    clickhouse.query("SYSTEM FLUSH LOGS").execute().await.ok();
+    Ok(clickhouse
+        .query(
+            "SELECT count(), sum(query_duration_ms), max(memory_usage)
+             FROM system.query_log
+             WHERE type = 2 AND event_time >= toDateTime(?)
+               AND query NOT LIKE '%query_log%' AND query NOT LIKE 'SYSTEM%'",
+        )
+        .bind(since)
+        .fetch_one()
+        .await?)
+}
+
+/// Per table: rows and digests of what the analyzer wrote (`bench/analyzer/fingerprint.sql`).
+async fn fingerprint(pool: &sqlx::PgPool) -> anyhow::Result<Vec<(String, i64, String, String)>> {
+    Ok(
+        sqlx::query_as(include_str!("../../bench/analyzer/fingerprint.sql"))
+            .fetch_all(pool)
+            .await?,
+    )
 }
 
 async fn raw_scan(clickhouse: &clickhouse::Client, start: u32, end: u32) -> anyhow::Result<f64> {
@@ -165,6 +195,13 @@ async fn main() -> anyhow::Result<()> {
         analyzer::run_once(&settings, &clickhouse, &pool, domain::Timestamp::now()).await?;
     let full = started.elapsed().as_secs_f64();
     println!("full month: {full:.1} s, {summary:?}");
+    let (queries, clickhouse_ms, peak) = clickhouse_share(&clickhouse, since).await?;
+    println!(
+        "clickhouse: {queries} queries, {:.1} s summed, largest peak {:.1} MiB; the rest of the run ({:.1} s) is the analyzer's own work and PostgreSQL",
+        clickhouse_ms as f64 / 1000.0,
+        peak as f64 / 1048576.0,
+        full - clickhouse_ms as f64 / 1000.0
+    );
     let full_raw = raw_scan(&clickhouse, 0, since).await?;
     println!(
         "raw scan of the same rows: {full_raw:.2} s (ratio {:.1})",
@@ -186,6 +223,9 @@ async fn main() -> anyhow::Result<()> {
         "cases: {cases} ({:.2} per 1,000 views)",
         cases as f64 * 1000.0 / views as f64
     );
+    for (table, rows, ordered, sorted) in fingerprint(&pool).await? {
+        println!("  written {table:<20} {rows:>8} rows  ordered {ordered}  sorted {sorted}");
+    }
 
     // Five minutes of new events (the month's rate), then the incremental window.
     let five_minutes = (views * 300 / 2_592_000).max(1);
@@ -220,6 +260,12 @@ async fn main() -> anyhow::Result<()> {
     let summary =
         analyzer::run_once(&settings, &clickhouse, &pool, domain::Timestamp::now()).await?;
     let window = started.elapsed().as_secs_f64();
+    let (queries, clickhouse_ms, peak) = clickhouse_share(&clickhouse, since).await?;
+    println!(
+        "clickhouse: {queries} queries, {:.2} s summed, largest peak {:.1} MiB",
+        clickhouse_ms as f64 / 1000.0,
+        peak as f64 / 1048576.0
+    );
     let window_raw = raw_scan(&clickhouse, window_start, since).await?;
     println!(
         "five-minute window ({} events): {window:.2} s, raw scan {window_raw:.3} s, {summary:?}",
@@ -233,6 +279,19 @@ async fn main() -> anyhow::Result<()> {
             row.read_rows,
             row.head
         );
+    }
+    if std::env::var_os("CAREAUDIT_BENCH_KEEP").is_none() {
+        pool.close().await;
+        stores
+            .clickhouse
+            .server_client()
+            .query(&format!("DROP DATABASE IF EXISTS {DATABASE}"))
+            .execute()
+            .await?;
+        let admin = admin.connect().await?;
+        sqlx::query(&format!("DROP DATABASE IF EXISTS {DATABASE}"))
+            .execute(&admin)
+            .await?;
     }
     Ok(())
 }

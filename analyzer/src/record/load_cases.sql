@@ -1,0 +1,13 @@
+-- Every case about the run's users: the open ones a finding may join (locked, as the run may
+-- extend them) and the ones the score counts as the user's earlier cases.
+SELECT id,
+       user_id,
+       state <> 'closed' AS open,
+       first_event_at,
+       last_event_at,
+       explained_away_at IS NULL AS standing,
+       coalesce(disposition IN ('inappropriate_education', 'inappropriate_disciplinary', 'reported_to_ico'), false) AS confirmed
+FROM cases
+WHERE user_id = ANY($1)
+ORDER BY id
+FOR UPDATE

@@ -1,0 +1,236 @@
+//! The plan's decisions, one scenario each: the same as recording the findings one at a time.
+
+use super::*;
+use chrono::TimeZone;
+
+fn at(hours: f64) -> DateTime<Utc> {
+    let start = Utc.timestamp_opt(1_764_547_200, 0).single().expect("time");
+    start + TimeDelta::seconds((hours * 3_600.0) as i64)
+}
+
+fn finding(event: &str, user: &str, patient: &str, severity: Severity, hours: f64) -> NewFinding {
+    NewFinding {
+        rule_id: "no_relationship",
+        severity,
+        event_id: event.to_owned(),
+        occurred_at: at(hours),
+        user_id: user.to_owned(),
+        user_org: Some("RRV".to_owned()),
+        patient_id: patient.to_owned(),
+        explanation: "no care relationship".to_owned(),
+        evidence: serde_json::json!({}),
+    }
+}
+
+fn pending(id: i64, user: &str, patient: &str, hours: f64) -> KnownPending {
+    KnownPending {
+        id,
+        rule_id: "after_hours".to_owned(),
+        event_id: format!("old-{id}"),
+        severity: "low".to_owned(),
+        occurred_at: at(hours),
+        user_id: user.to_owned(),
+        user_org: None,
+        patient_id: patient.to_owned(),
+        explanation: "after hours".to_owned(),
+        evidence: serde_json::json!({}),
+    }
+}
+
+fn case(id: i64, user: &str, open: bool, confirmed: bool, first: f64, last: f64) -> KnownCase {
+    KnownCase {
+        id,
+        user_id: user.to_owned(),
+        open,
+        first_event_at: at(first),
+        last_event_at: at(last),
+        standing: true,
+        confirmed,
+    }
+}
+
+struct World {
+    findings: Vec<NewFinding>,
+    recorded: HashSet<String>,
+    suppressions: Vec<ActiveSuppression>,
+    cases: Vec<KnownCase>,
+    pending: Vec<KnownPending>,
+}
+
+impl World {
+    fn new(findings: Vec<NewFinding>) -> Self {
+        Self {
+            findings,
+            recorded: HashSet::new(),
+            suppressions: Vec::new(),
+            cases: Vec::new(),
+            pending: Vec::new(),
+        }
+    }
+
+    fn plan(&self) -> Plan {
+        let outcomes = Outcomes::new();
+        let inputs = Inputs {
+            findings: &self.findings,
+            recorded: &self.recorded,
+            suppressions: &self.suppressions,
+            cases: &self.cases,
+            pending: &self.pending,
+            outcomes: &outcomes,
+        };
+        plan(&inputs, &AnalyzerSettings::default())
+    }
+}
+
+#[test]
+fn low_findings_wait_until_two_patients_open_a_case_that_later_ones_join() {
+    let world = World::new(vec![
+        finding("e0", "u", "p1", Severity::Low, 0.0),
+        finding("e1", "u", "p1", Severity::Low, 1.0),
+        finding("e2", "u", "p2", Severity::Low, 2.0),
+        finding("e3", "u", "p3", Severity::Low, 3.0),
+        finding("e4", "v", "p1", Severity::Low, 3.0),
+    ]);
+    let plan = world.plan();
+    use Recorded::*;
+    assert_eq!(
+        plan.outcomes,
+        [Pending, Pending, OpenedCase, ExtendedCase, Pending]
+    );
+    let opened = CaseKey::Opened(0);
+    let sources: Vec<(Source, CaseKey)> = plan.inserts.iter().map(|i| (i.source, i.case)).collect();
+    assert_eq!(
+        sources,
+        [
+            (Source::Run(0), opened),
+            (Source::Run(1), opened),
+            (Source::Run(2), opened),
+            (Source::Run(3), opened),
+        ]
+    );
+    assert_eq!(
+        plan.timeline,
+        [
+            Entry::Opened(0),
+            Entry::Added(0),
+            Entry::Added(1),
+            Entry::Added(2),
+            Entry::Added(3)
+        ]
+    );
+    let case = &plan.opened[0];
+    assert_eq!(case.first, Source::Run(0));
+    assert_eq!(
+        (case.first_event_at, case.last_event_at),
+        (at(0.0), at(2.0))
+    );
+    assert_eq!(case.opening_score, 3.0);
+    assert_eq!(
+        plan.still_pending,
+        [4],
+        "the other user's one finding waits"
+    );
+    assert!(plan.promoted.is_empty());
+}
+
+#[test]
+fn an_open_case_groups_by_the_times_it_had_when_the_run_read_it() {
+    let mut world = World::new(vec![
+        finding("e0", "u", "p1", Severity::Low, 72.0),
+        // Within 72 h of e0 but not of the case as read: it waits.
+        finding("e1", "u", "p2", Severity::Low, 72.5),
+    ]);
+    world.cases = vec![
+        case(6, "u", true, false, -10.0, -1.0),
+        case(7, "u", true, false, 0.0, 0.0),
+        case(8, "u", false, false, 0.0, 10.0),
+    ];
+    // Explained away (while open, they still take findings): no earlier case in the score, so
+    // one low finding waits.
+    for case in &mut world.cases {
+        case.standing = false;
+    }
+    let plan = world.plan();
+    assert_eq!(plan.outcomes, [Recorded::ExtendedCase, Recorded::Pending]);
+    assert_eq!(
+        plan.inserts[0].case,
+        CaseKey::Known(7),
+        "closed cases take none"
+    );
+    assert_eq!(plan.still_pending, [1]);
+    assert_eq!(
+        plan.touched.iter().copied().collect::<Vec<_>>(),
+        [CaseKey::Known(7)]
+    );
+}
+
+#[test]
+fn pending_findings_of_earlier_runs_open_the_case_for_the_earliest_patient() {
+    let mut world = World::new(vec![finding("e0", "u", "p1", Severity::Low, 10.0)]);
+    world.pending = vec![
+        pending(3, "u", "p7", -100.0),
+        pending(40, "u", "p9", 9.0),
+        pending(41, "u", "p8", 8.0),
+    ];
+    let plan = world.plan();
+    assert_eq!(plan.outcomes, [Recorded::OpenedCase]);
+    let case = &plan.opened[0];
+    assert_eq!(
+        case.first,
+        Source::Pending(2),
+        "the earliest access, p8 at 8 h"
+    );
+    assert_eq!(
+        (case.first_event_at, case.last_event_at),
+        (at(8.0), at(10.0))
+    );
+    let sources: Vec<Source> = plan.inserts.iter().map(|i| i.source).collect();
+    assert_eq!(
+        sources,
+        [Source::Pending(1), Source::Pending(2), Source::Run(0)],
+        "moved in the order they were recorded"
+    );
+    assert_eq!(plan.promoted, [40, 41], "the one outside the window stays");
+    assert!(plan.still_pending.is_empty());
+    // Two rules at low, three patients: 1 + 1 + 2·log2(3).
+    assert!((case.opening_score - (2.0 + 2.0 * 3f64.log2())).abs() < 1e-9);
+}
+
+#[test]
+fn duplicates_and_suppressed_findings_take_no_part() {
+    let mut world = World::new(vec![
+        finding("seen", "u", "p1", Severity::High, 0.0),
+        finding("e1", "u", "p1", Severity::High, 0.0),
+        finding("e1", "u", "p1", Severity::High, 0.0),
+        finding("e2", "quiet", "p1", Severity::High, 0.0),
+    ]);
+    world.recorded.insert("seen".to_owned());
+    world.suppressions = vec![ActiveSuppression {
+        id: 5,
+        user_id: Some("quiet".to_owned()),
+        patient_id: None,
+        org_code: Some("RRV".to_owned()),
+    }];
+    let plan = world.plan();
+    use Recorded::*;
+    assert_eq!(
+        plan.outcomes,
+        [Duplicate, OpenedCase, Duplicate, Suppressed]
+    );
+    assert_eq!(plan.suppressed, [(3, 5)]);
+    assert_eq!(plan.inserts.len(), 1);
+}
+
+#[test]
+fn an_earlier_confirmed_case_lets_one_low_finding_open_a_case() {
+    let mut world = World::new(vec![
+        finding("e0", "u", "p1", Severity::Low, 100.0),
+        finding("e1", "u", "p2", Severity::Low, 300.0),
+    ]);
+    world.cases = vec![case(2, "u", false, true, 0.0, 1.0)];
+    let plan = world.plan();
+    assert_eq!(plan.outcomes, [Recorded::OpenedCase, Recorded::OpenedCase]);
+    // 1 + repeat 3·(1 + 2·1); the second case also counts the first as an earlier one.
+    assert_eq!(plan.opened[0].opening_score, 10.0);
+    assert_eq!(plan.opened[1].opening_score, 13.0);
+}
