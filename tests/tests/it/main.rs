@@ -1,6 +1,7 @@
 //! careaudit's integration tests: one binary, real ClickHouse, PostgreSQL and SMTP servers, a
 //! fresh pair of databases per test.
 
+mod analyzer_identities;
 mod analyzer_near_real_time;
 mod analyzer_rules;
 mod analyzer_sql;
