@@ -116,8 +116,8 @@ impl Default for ExplanationSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
 pub struct CaseSettings {
-    /// A user's findings open a case once their score reaches this (one medium finding does;
-    /// low findings need several patients).
+    /// A user's findings open a case once their score reaches this (a high finding does; a
+    /// medium one with an unexplained access; low findings need several patients).
     pub open_score: f64,
     /// Weight of the statistical evidence: per unit of −log10(p), capped at 10.
     pub statistics_weight: f64,
@@ -134,7 +134,7 @@ pub struct CaseSettings {
 impl Default for CaseSettings {
     fn default() -> Self {
         Self {
-            open_score: 3.0,
+            open_score: 4.0,
             statistics_weight: 1.0,
             patients_weight: 2.0,
             repeat_weight: 3.0,

@@ -34,6 +34,7 @@ const FRAGMENTS: &[(&str, &str)] = &[
         "merged_patients",
         include_str!("fragments/merged_patients.sql"),
     ),
+    ("staff_rows", include_str!("fragments/staff_rows.sql")),
     (
         "unexplained_in_window",
         include_str!("fragments/unexplained_in_window.sql"),

@@ -44,6 +44,12 @@ pub struct DemoArgs {
     /// The collector to send to (default: this configuration's collector).
     #[arg(long)]
     pub collector_url: Option<String>,
+    /// Incidents of each type per 1,000 staff per 28 days (default: the size's).
+    #[arg(long)]
+    pub incidents_per_1000_staff: Option<f64>,
+    /// An exact number of incidents of one type, e.g. `--incidents family_member=30` (repeatable).
+    #[arg(long = "incidents", value_name = "TYPE=N")]
+    pub incident_overrides: Vec<String>,
 }
 
 /// One record view to express as a FHIR AuditEvent (IHE BALP PatientRead); the integration
@@ -174,11 +180,16 @@ pub async fn run(
             .with_context(|| format!("--start {start:?} is not YYYY-MM-DD"))?,
         None => (Utc::now() - Duration::days(i64::from(days))).date_naive(),
     };
-    let config = simulator::SimConfig {
+    let mut config = simulator::SimConfig {
         start,
         days,
         ..preset
     };
+    crate::simulate::apply_incident_mix(
+        &mut config,
+        args.incidents_per_1000_staff,
+        &args.incident_overrides,
+    )?;
     let summary = tokio::task::spawn_blocking({
         let (config, out) = (config.clone(), args.out.clone());
         move || simulator::generate(&config, &out)

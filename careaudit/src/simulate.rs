@@ -66,24 +66,11 @@ impl SimulateArgs {
             anyhow::ensure!(days >= 1, "--days must be at least 1");
             config.days = days;
         }
-        if let Some(rate) = self.incidents_per_1000_staff {
-            config.incidents_per_1000_staff = rate;
-            config.incident_overrides.clear();
-        }
-        for item in &self.incident_overrides {
-            let (kind, count) = item
-                .split_once('=')
-                .with_context(|| format!("--incidents {item:?} is not TYPE=N"))?;
-            let kind = IncidentKind::parse(kind)
-                .with_context(|| format!("unknown incident type {kind:?}"))?;
-            let count: u32 = count
-                .parse()
-                .with_context(|| format!("--incidents {item:?}: N is not a number"))?;
-            config
-                .incident_overrides
-                .retain(|(existing, _)| *existing != kind);
-            config.incident_overrides.push((kind, count));
-        }
+        apply_incident_mix(
+            &mut config,
+            self.incidents_per_1000_staff,
+            &self.incident_overrides,
+        )?;
         config.compress = self.compress;
         if let Some(share) = self.late_share {
             anyhow::ensure!(
@@ -118,6 +105,34 @@ impl SimulateArgs {
             }),
         }
     }
+}
+
+/// Applies `--incidents-per-1000-staff` (replacing the size's rate and exact counts) and the
+/// repeatable `--incidents TYPE=N` to `config`.
+pub fn apply_incident_mix(
+    config: &mut SimConfig,
+    rate: Option<f64>,
+    overrides: &[String],
+) -> anyhow::Result<()> {
+    if let Some(rate) = rate {
+        config.incidents_per_1000_staff = rate;
+        config.incident_overrides.clear();
+    }
+    for item in overrides {
+        let (kind, count) = item
+            .split_once('=')
+            .with_context(|| format!("--incidents {item:?} is not TYPE=N"))?;
+        let kind =
+            IncidentKind::parse(kind).with_context(|| format!("unknown incident type {kind:?}"))?;
+        let count: u32 = count
+            .parse()
+            .with_context(|| format!("--incidents {item:?}: N is not a number"))?;
+        config
+            .incident_overrides
+            .retain(|(existing, _)| *existing != kind);
+        config.incident_overrides.push((kind, count));
+    }
+    Ok(())
 }
 
 pub async fn run(settings: &Settings, args: SimulateArgs) -> anyhow::Result<()> {

@@ -50,7 +50,7 @@ FROM
             r_kind, r_id, r_channel, r_message, r_from, r_to,
             toUInt32(occurred_at) AS at,
             if(r_kind != '' AND at + r_before >= r_from AND (r_to = 0 OR at < r_to + r_after),
-               multiIf(r_user != '' AND r_user = user_id, 40,
+               multiIf(r_user != '' AND (r_user = user_id OR r_user = e_user), 40,
                        e_team != '' AND r_team = e_team, 30,
                        e_team != '' AND r_user_team = e_team, 20,
                        r_org != '' AND r_org = e_org, 10,
@@ -62,19 +62,20 @@ FROM
         FROM
         (
             SELECT
-                event_id, occurred_at, received_at, patient_id, user_id, user_org, e_org, e_team,
+                event_id, occurred_at, received_at, patient_id, user_id, user_org, e_user, e_org, e_team,
                 r_kinds, r_users, r_teams, r_user_teams, r_orgs, r_froms, r_tos, r_befores, r_afters,
                 r_ids, r_channels, r_messages
             FROM
             (
                 SELECT
                     event_id, occurred_at, received_at, patient_id, user_id, user_org,
+                    if(s_user != '', s_user, user_id) AS e_user,
                     if(user_org != '', user_org, s_org) AS e_org,
                     if(s_team != '', concat(if(s_org != '', s_org, user_org), '/', s_team), '') AS e_team,
                     if(l_canonical != '', l_canonical, patient_id) AS canonical_id
                 FROM
                 (
-                    SELECT event_id, occurred_at, received_at, patient_id, user_id, user_org, s_org, s_team
+                    SELECT event_id, occurred_at, received_at, patient_id, user_id, user_org, s_user, s_org, s_team
                     FROM
                     (
                         SELECT event_id, occurred_at, received_at, patient_id, user_id, user_org
@@ -94,11 +95,12 @@ FROM
                     ) AS source_1
                     ANY LEFT JOIN
                     (
-                        SELECT user_id, tupleElement(latest, 1) AS s_org, tupleElement(latest, 2) AS s_team
+                        SELECT user_id, s_user, tupleElement(latest, 1) AS s_org, tupleElement(latest, 2) AS s_team
                         FROM
                         (
-                            SELECT user_id, argMax(tuple(org_code, team, deleted), version) AS latest
-                            FROM staff
+                            SELECT user_id, any(staff_user) AS s_user,
+                                   argMax(tuple(org_code, team, deleted), version) AS latest
+                            FROM ({@staff_rows})
                             GROUP BY user_id
                         )
                         WHERE tupleElement(latest, 3) = 0

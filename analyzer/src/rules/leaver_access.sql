@@ -17,7 +17,7 @@ FROM
 ANY INNER JOIN
 (
     SELECT user_id, argMax(leave_date, version) AS s_leave, argMax(start_date, version) AS s_start
-    FROM staff
+    FROM ({@staff_rows})
     GROUP BY user_id
     HAVING argMax(deleted, version) = 0
 ) AS joined_1 USING user_id

@@ -26,7 +26,7 @@ FROM
                        concat(lower(replaceRegexpAll(argMax(home_address_line, version), '[^A-Za-z0-9]', '')), '|',
                               upper(replaceRegexpAll(argMax(home_postcode, version), '[^A-Za-z0-9]', ''))) AS s_home,
                        upper(replaceRegexpAll(argMax(home_postcode, version), '[^A-Za-z0-9]', '')) AS s_postcode
-                FROM staff
+                FROM ({@staff_rows})
                 GROUP BY user_id
                 HAVING argMax(deleted, version) = 0
             ) AS joined_1 USING user_id

@@ -18,7 +18,7 @@ FROM
         ANY INNER JOIN
         (
             SELECT user_id, argMax(patient_id, version) AS s_patient
-            FROM staff
+            FROM ({@staff_rows})
             GROUP BY user_id
             HAVING s_patient != '' AND argMax(deleted, version) = 0
         ) AS joined_1 USING user_id

@@ -1,8 +1,10 @@
 //! `vip_patient`: the patient is flagged as high-profile (`vip`) or `confidential`.
 //!
 //! Rationale: famous patients and those with a protected record attract curiosity and press
-//! interest; every access is reviewed, in near real time, unless a relationship names the user
-//! personally (their own clinician), which explains it away.
+//! interest; every access is reviewed, in near real time, unless a relationship binds the user
+//! or their team (their own clinician, the ward or clinic team caring for them), which explains
+//! it away. An organisation-level relationship does not: "the patient is in my hospital" is
+//! exactly the curiosity the rule is for (most curious staff work where the VIP is treated).
 //!
 //! Evidence: `patient_flags` (latest statement of each flag, through merges).
 
@@ -14,7 +16,7 @@ pub const RULE: Rule = Rule {
     title: "Access to a high-profile or confidential patient",
     default_severity: Severity::High,
     path: RulePath::NearRealTime,
-    explained_away_at: Some(Binding::User),
+    explained_away_at: Some(Binding::Team),
     params: &[],
     evaluation: Evaluation::Query {
         file: "vip_patient.sql",
