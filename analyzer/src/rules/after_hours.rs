@@ -268,9 +268,7 @@ mod tests {
 
     fn office_worker() -> HashMap<String, (HourProfile, u64)> {
         let mut hours = [0_u64; 24];
-        for hour in 9..17 {
-            hours[hour] = 40;
-        }
+        hours[9..17].fill(40);
         HashMap::from([("u1".to_owned(), (HourProfile::from_counts(&hours), 20))])
     }
 

@@ -17,10 +17,10 @@ impl HourProfile {
     /// The profile of `counts[h]` accesses in hour `h` (UTC).
     pub fn from_counts(counts: &[u64; 24]) -> Self {
         let mut smoothed = [0.0; 24];
-        for hour in 0..24 {
+        for (hour, slot) in smoothed.iter_mut().enumerate() {
             for (offset, weight) in KERNEL.iter().enumerate() {
                 let source = (hour + 24 + offset - 1) % 24;
-                smoothed[hour] += weight * counts[source] as f64;
+                *slot += weight * counts[source] as f64;
             }
         }
         let observations: u64 = counts.iter().sum();
@@ -65,9 +65,7 @@ mod tests {
     #[test]
     fn a_day_worker_is_unusual_at_night() {
         let mut counts = [0_u64; 24];
-        for hour in 9..17 {
-            counts[hour] = 50;
-        }
+        counts[9..17].fill(50);
         let profile = HourProfile::from_counts(&counts);
         let unusual = profile.unusual_hours(0.01);
         assert!(unusual.contains(&3) && unusual.contains(&23));

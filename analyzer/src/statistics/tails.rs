@@ -25,7 +25,9 @@ pub fn negative_binomial_upper_tail(k: u64, mean: f64, variance: f64) -> f64 {
     if k == 0 {
         return 1.0;
     }
-    if !(variance > mean * 1.000_001) || !variance.is_finite() {
+    // NaN or infinite variance, or none beyond the mean's: no over-dispersion to model.
+    let over_dispersed = variance.is_finite() && variance > mean * 1.000_001;
+    if !over_dispersed {
         return poisson_upper_tail(k, mean);
     }
     let r = mean * mean / (variance - mean);

@@ -33,7 +33,7 @@ pub(super) fn populate(region: &mut Region, config: &SimConfig) {
                 number = 1;
             }
             let district = street % districts;
-            if (number - 1).is_multiple_of(HOUSES_PER_UNIT) {
+            if (number - 1) % HOUSES_PER_UNIT == 0 {
                 unit = unit_counters[district as usize];
                 unit_counters[district as usize] += 1;
             }
