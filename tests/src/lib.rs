@@ -324,6 +324,36 @@ impl TestApp {
         (status, json)
     }
 
+    /// Posts care context to the collector (`path` such as `/load/staff` or `/fhir/Patient`)
+    /// and asserts that it was accepted.
+    pub async fn load(&self, path: &str, content_type: &str, body: String) {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.collector_url))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("collector reachable");
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        assert!(status.is_success(), "{path}: {status} {text}");
+    }
+
+    /// Posts one FHIR care resource to `POST /fhir/{its resourceType}`, asserting acceptance.
+    pub async fn load_fhir(&self, resource: Value) {
+        let kind = resource["resourceType"]
+            .as_str()
+            .expect("resourceType")
+            .to_owned();
+        self.load(
+            &format!("/fhir/{kind}"),
+            "application/fhir+json",
+            resource.to_string(),
+        )
+        .await;
+    }
+
     pub async fn post_json(&self, resource: &Value) -> (reqwest::StatusCode, Value) {
         self.post_audit_event(
             serde_json::to_vec(resource).expect("serialise"),

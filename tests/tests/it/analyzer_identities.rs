@@ -19,31 +19,6 @@ const CONSULTANT_RECORD: &str = "9990003009";
 const IN_CARE: &str = "9990003017";
 const FORMER_SPOUSE: &str = "9990003025";
 
-async fn post(app: &TestApp, path: &str, content_type: &str, body: String) {
-    let response = app
-        .http
-        .post(format!("{}{path}", app.collector_url))
-        .header("content-type", content_type)
-        .body(body)
-        .send()
-        .await
-        .expect("collector reachable");
-    let status = response.status();
-    let text = response.text().await.unwrap_or_default();
-    assert!(status.is_success(), "{path}: {status} {text}");
-}
-
-async fn fhir(app: &TestApp, resource: Value) {
-    let kind = resource["resourceType"].as_str().expect("type").to_owned();
-    post(
-        app,
-        &format!("/fhir/{kind}"),
-        "application/fhir+json",
-        resource.to_string(),
-    )
-    .await;
-}
-
 fn patient(nhs: &str, family: &str, line: &str, postcode: &str) -> Value {
     json!({"resourceType": "Patient", "id": nhs,
         "identifier": [{"system": NHS, "value": nhs}],
@@ -81,30 +56,25 @@ fn atna_read(user: &str, nhs_number: &str) -> Vec<u8> {
 #[tokio::test]
 async fn atna_user_ids_and_related_persons_by_nhs_number_reach_the_staff_directory() {
     let app = TestApp::spawn("analyzer_identities", Background::NONE).await;
-    fhir(
-        &app,
-        json!({"resourceType": "Organization", "id": "RDM01",
-               "identifier": [{"system": ODS, "value": "RDM01"}], "name": "RDM01"}),
-    )
-    .await;
+    app.load_fhir(json!({"resourceType": "Organization", "id": "RDM01",
+               "identifier": [{"system": ODS, "value": "RDM01"}], "name": "RDM01"}))
+        .await;
     let staff = format!(
         "user_id,family_name,given_names,org_code,role_codes,job_title,team,home_address_line,home_postcode,start_date,leave_date,patient_id\n\
          {CONSULTANT},Okafor,Amira,RDM01,R8000,Consultant,Cardiology,1 Oak Road,N1 1AA,2019-01-07,,{CONSULTANT_RECORD}\n\
          {NURSE},Smith,Ben,RDM01,R8001,Nurse,Cardiology,3 Oak Road,N1 1AB,2020-01-07,,\n"
     );
-    post(&app, "/load/staff", "text/csv", staff).await;
+    app.load("/load/staff", "text/csv", staff).await;
     for (nhs, family, line, postcode) in [
         (CONSULTANT_RECORD, "Okafor", "1 Oak Road", "N1 1AA"),
         (IN_CARE, "Lee", "2 Hill St", "N9 9ZZ"),
         // Moved out years ago: neither the address nor the surname is the consultant's.
         (FORMER_SPOUSE, "Grant", "4 Far Lane", "E9 9XX"),
     ] {
-        fhir(&app, patient(nhs, family, line, postcode)).await;
+        app.load_fhir(patient(nhs, family, line, postcode)).await;
     }
     let start = (chrono::Utc::now() - chrono::Duration::days(2)).to_rfc3339();
-    fhir(
-        &app,
-        json!({"resourceType": "Encounter", "id": "enc-1", "status": "in-progress",
+    app.load_fhir(json!({"resourceType": "Encounter", "id": "enc-1", "status": "in-progress",
                "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "IMP"},
                "subject": {"identifier": {"system": NHS, "value": IN_CARE}},
                "participant": [{"individual": {"identifier": {"system": SDS, "value": CONSULTANT}}}],
@@ -113,9 +83,7 @@ async fn atna_user_ids_and_related_persons_by_nhs_number_reach_the_staff_directo
     )
     .await;
     // The former spouse's ended next-of-kin link names the consultant by NHS number.
-    fhir(
-        &app,
-        json!({"resourceType": "RelatedPerson", "id": "rp-1",
+    app.load_fhir(json!({"resourceType": "RelatedPerson", "id": "rp-1",
                "identifier": [{"system": NHS, "value": CONSULTANT_RECORD}],
                "patient": {"identifier": {"system": NHS, "value": FORMER_SPOUSE}},
                "relationship": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-RoleCode", "code": "SPS"}]}],

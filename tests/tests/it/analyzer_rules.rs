@@ -12,34 +12,6 @@ const NHS: &str = "https://fhir.nhs.uk/Id/nhs-number";
 const ODS: &str = "https://fhir.nhs.uk/Id/ods-organization-code";
 const SDS: &str = "https://fhir.nhs.uk/Id/sds-user-id";
 
-async fn post(app: &TestApp, path: &str, content_type: &str, body: String) {
-    let response = app
-        .http
-        .post(format!("{}{path}", app.collector_url))
-        .header("content-type", content_type)
-        .body(body)
-        .send()
-        .await
-        .expect("collector reachable");
-    let status = response.status();
-    let text = response.text().await.unwrap_or_default();
-    assert!(status.is_success(), "{path}: {status} {text}");
-}
-
-async fn fhir(app: &TestApp, resource: Value) {
-    let kind = resource["resourceType"]
-        .as_str()
-        .expect("resourceType")
-        .to_owned();
-    post(
-        app,
-        &format!("/fhir/{kind}"),
-        "application/fhir+json",
-        resource.to_string(),
-    )
-    .await;
-}
-
 fn organisation(code: &str, parent: &str) -> Value {
     json!({"resourceType": "Organization", "id": code,
            "identifier": [{"system": ODS, "value": code}], "name": code,
@@ -97,7 +69,7 @@ async fn findings(app: &TestApp) -> BTreeSet<(String, String)> {
 /// (ICS-B); patients with the demographics, flags and care each rule looks for.
 async fn load_region(app: &TestApp) {
     for (code, parent) in [("RDM01", "ICSA"), ("G00001", "ICSA"), ("RDM02", "ICSB")] {
-        fhir(app, organisation(code, parent)).await;
+        app.load_fhir(organisation(code, parent)).await;
     }
     let staff = "user_id,family_name,given_names,org_code,role_codes,job_title,team,home_address_line,home_postcode,start_date,leave_date,patient_id\n\
         555000000201,Okafor,Amira,RDM01,R8000,Consultant,Cardiology,1 Oak Road,N1 1AA,2019-01-07,,\n\
@@ -107,7 +79,7 @@ async fn load_region(app: &TestApp) {
         555000000205,Patel,Eve,RDM02,R8000,Doctor,A&E,4 Birch Way,E1 1EE,2018-01-07,,\n\
         555000000206,Gray,Finn,RDM01,R8000,Nurse,Ward 2,8 Pine Rd,N5 5EE,2018-01-07,,9990002061\n\
         555000000207,King,Gus,RDM02,R8000,Doctor,A&E,6 Fir Rd,E2 2FF,2018-01-07,,\n";
-    post(app, "/load/staff", "text/csv", staff.to_owned()).await;
+    app.load("/load/staff", "text/csv", staff.to_owned()).await;
     for (nhs, family, line, postcode, died) in [
         ("9990002010", "Lee", "2 Hill St", "N9 9ZZ", None), // in care at RDM01
         ("9990002029", "Brown", "5 Elm St", "N2 2BB", None), // the clerk's family
@@ -126,22 +98,19 @@ async fn load_region(app: &TestApp) {
         ("9990002118", "Quiet", "1 Still Rd", "W3 3CC", None), // objected to sharing
         ("9990002126", "Far", "1 Away Rd", "N7 7GG", None),    // registered in ICS-A
     ] {
-        fhir(app, patient(nhs, family, line, postcode, died)).await;
+        app.load_fhir(patient(nhs, family, line, postcode, died))
+            .await;
     }
-    post(
-        app,
+    app.load(
         "/load/registrations",
         "text/csv",
         "nhs_number,practice_code,registered_from\n9990002126,G00001,2015-04-01\n".to_owned(),
     )
     .await;
-    post(app, "/load/vip", "text/csv",
+    app.load("/load/vip", "text/csv",
          "nhs_number,flag,reason\n9990002088,vip,public figure\n9990002118,sharing_objection,opted out\n".to_owned()).await;
-    fhir(
-        app,
-        encounter("enc-1", "9990002010", "555000000201", "RDM01"),
-    )
-    .await;
+    app.load_fhir(encounter("enc-1", "9990002010", "555000000201", "RDM01"))
+        .await;
 }
 
 #[tokio::test]
@@ -347,10 +316,12 @@ async fn late_care_context_explains_a_case_away_and_suppressions_hold_findings_b
         .iter()
         .enumerate()
     {
-        fhir(
-            &app,
-            encounter(&format!("late-enc-{index}"), nhs, doctor, "RDM02"),
-        )
+        app.load_fhir(encounter(
+            &format!("late-enc-{index}"),
+            nhs,
+            doctor,
+            "RDM02",
+        ))
         .await;
     }
     let summary = run(&app).await;
