@@ -42,7 +42,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-cargo build --release -p careaudit -p dashboards --example bench_dashboards
+# Two builds: with --example, cargo would build only the examples of both packages.
+cargo build --release -p careaudit
+cargo build --release -p dashboards --example bench_dashboards
 cleanup
 curl -sS --fail-with-body "$CH/" --data-binary "CREATE DATABASE $DB" >/dev/null
 psql "$PG_ADMIN" -qc "CREATE DATABASE $DB"
