@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # The dashboards benchmark of BENCHMARKS.md: the patient trace over EVENTS stored audit events
 # (p99 target 100 ms) and the case page (target 300 ms), each against the raw ClickHouse range
-# read of the same patient, side by side in alternating blocks.
+# read of the same patient, side by side in alternating blocks; and the ClickHouse queries behind
+# both as main had them (before/, on access_events) against this branch's (on access_by_patient),
+# with their answers compared.
 #
-#   bench/dashboards/run.sh            # EVENTS=100000000 BLOCKS=3 PATIENTS_TRACED=200 CASES=100
+#   bench/dashboards/run.sh            # EVENTS=20000000 BLOCKS=3 PATIENTS_TRACED=200 CASES=100
+#   EVENTS=100000000 bench/dashboards/run.sh   # the 100M run: ~20 min of fill and ~17 GiB of disk
 #
 # The events are generated inside ClickHouse (INSERT ... SELECT FROM numbers(), see
 # access_events.sql): loading 100M events through the collector would take hours here. The
@@ -13,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 eval "$(scripts/services env)"
 
-EVENTS=${EVENTS:-100000000}
+EVENTS=${EVENTS:-20000000}
 BLOCKS=${BLOCKS:-3}
 PATIENTS=${PATIENTS:-2000000}
 USERS=${USERS:-100000}
@@ -39,7 +42,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-cargo build --release -p careaudit -p dashboards --example bench_dashboards
+# Two builds: with --example, cargo would build only the examples of both packages.
+cargo build --release -p careaudit
+cargo build --release -p dashboards --example bench_dashboards
 cleanup
 curl -sS --fail-with-body "$CH/" --data-binary "CREATE DATABASE $DB" >/dev/null
 psql "$PG_ADMIN" -qc "CREATE DATABASE $DB"
@@ -73,7 +78,8 @@ for _ in $(seq 1 90); do
     [[ "$merges" == "0" ]] && break
     sleep 10
 done
-echo "SELECT table, count() AS parts, sum(rows) AS rows, formatReadableSize(sum(bytes_on_disk)) AS size FROM system.parts WHERE database = '$DB' AND active GROUP BY table ORDER BY table FORMAT PrettyCompactNoEscapes" | ch | tee "$OUT/parts.txt"
+echo "SELECT table, partition, count() AS parts, sum(rows) AS rows, formatReadableSize(sum(bytes_on_disk)) AS size FROM system.parts WHERE database = '$DB' AND active GROUP BY table, partition ORDER BY table, partition FORMAT TSV" | ch > "$OUT/parts_by_partition.tsv"
+echo "SELECT table, count() AS parts, uniqExact(partition) AS partitions, sum(rows) AS rows, formatReadableSize(sum(bytes_on_disk)) AS size FROM system.parts WHERE database = '$DB' AND active GROUP BY table ORDER BY table FORMAT PrettyCompactNoEscapes" | ch | tee "$OUT/parts.txt"
 
 # The traced patients: uniform over the patient population (the skew makes a few of them heavy).
 echo "SELECT toString(9000000000 + (intHash64(number + 77) % $PATIENTS)) FROM numbers($PATIENTS_TRACED) FORMAT TSV" | ch > "$OUT/patients.txt"
@@ -84,7 +90,7 @@ CREATE TEMP TABLE picked (event_id text, patient_id text, user_id text, user_org
 \copy picked FROM '$OUT/picked.tsv'
 \i bench/dashboards/cases.sql
 SQL
-psql "$PG" -tAqc "SELECT reference || E'\t' || patient_id FROM cases WHERE reference LIKE 'BENCH-%' ORDER BY reference" > "$OUT/cases.tsv"
+psql "$PG" -tAqc "SELECT c.reference || E'\t' || c.patient_id || E'\t' || c.user_id || E'\t' || f.event_id || E'\t' || floor(extract(epoch FROM f.occurred_at))::bigint FROM cases c JOIN findings f ON f.case_id = c.id WHERE c.reference LIKE 'BENCH-%' ORDER BY c.reference" > "$OUT/cases.tsv"
 PASSWORD="bench-$(date +%s%N)"
 CAREAUDIT_ACCOUNT_PASSWORD=$PASSWORD target/release/careaudit account create bench --display-name "Benchmark" --role administrator
 
@@ -93,8 +99,10 @@ SERVER_PID=$!
 for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.2; done
 
 flock 9
+echo "load before the measured run: $(cat /proc/loadavg)" | tee "$OUT/load.txt"
 target/release/examples/bench_dashboards --url "http://127.0.0.1:$PORT" \
     --clickhouse-url "$CH" --database "$DB" --username bench --password "$PASSWORD" \
     --patients "$OUT/patients.txt" --cases "$OUT/cases.tsv" --blocks "$BLOCKS" | tee "$OUT/results.md"
+echo "load after the measured run: $(cat /proc/loadavg)" | tee -a "$OUT/load.txt"
 flock -u 9
 echo "results: $OUT/results.md (parts: $OUT/parts.txt); commit $(git rev-parse --short HEAD)"

@@ -248,14 +248,25 @@ pub async fn load(
     let to = seconds(summary.last_event_at + chrono::Duration::days(1));
     // A case merged into another has no findings left, and ClickHouse 18.16 cannot type an
     // empty array literal.
+    // The payloads are read in the findings' months only (a day of slack either side).
+    let finding_times = case.findings.iter().map(|f| f.occurred_at);
+    let payload_from = finding_times
+        .clone()
+        .min()
+        .map(|at| seconds(at - chrono::Duration::days(1)));
+    let payload_to = finding_times
+        .max()
+        .map(|at| seconds(at + chrono::Duration::days(1)));
     let payloads = async {
-        if event_ids.is_empty() {
+        let (Some(payload_from), Some(payload_to)) = (payload_from, payload_to) else {
             return Ok(Vec::new());
-        }
+        };
         clickhouse
             .query(include_str!("case_evidence/payloads.sql"))
             .bind(&patients)
             .bind(&event_ids)
+            .bind(payload_from)
+            .bind(payload_to)
             .fetch_all::<PayloadRow>()
             .await
     };

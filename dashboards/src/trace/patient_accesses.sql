@@ -1,10 +1,11 @@
 -- Who viewed this patient's record: every access recorded under any of the patient's
 -- identifiers (the patient's own and those merged into it, see patient_identities.sql).
--- Scoped to the organisations of the reader's role (flag 1 = all).
+-- Scoped to the organisations of the reader's role (flag 1 = all). Read from access_by_patient
+-- (the same rows without the payload, in granules of 1,024 rows: migration 0020).
 SELECT event_id, patient_id, occurred_at, occurred_ms, received_at, received_ms, action, outcome,
        user_id, user_name, user_org, user_roles, purpose_of_use, emergency_access,
        emergency_reason, source_node, channel, payload_sha256
-FROM access_events
+FROM access_by_patient
 WHERE patient_id IN (SELECT arrayJoin(?))
   AND occurred_at >= toDateTime(?) AND occurred_at < toDateTime(?)
   AND (? = 1 OR has(?, user_org))

@@ -29,6 +29,7 @@ mod dashboards_metrics;
 mod dashboards_oidc;
 mod dashboards_sign_in;
 mod dashboards_support;
+mod dashboards_trace_tables;
 mod dashboards_workflow;
 mod directory;
 mod end_to_end;

@@ -33,10 +33,14 @@ async fn migrations_apply_twice_and_concurrently() {
         .await
         .expect("tables");
     for table in [
+        "access_by_patient",
+        "access_by_patient_mv",
         "access_by_user",
         "access_by_user_mv",
         "access_events",
         "access_explanations",
+        "access_explanations_by_patient",
+        "access_explanations_by_patient_mv",
         "ingest_batches",
         "patient_flags",
         "patient_links",
