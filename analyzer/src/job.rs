@@ -1,5 +1,7 @@
 //! The scheduled path and the shared steps of both paths. On each cron tick: explain what
-//! ClickHouse stored since the explanation watermark, evaluate every due scheduled rule over
+//! ClickHouse stored since the explanation watermark (when the near-real-time loop runs, it
+//! explains new events every poll and the tick only sweeps behind it, see [`Explainer`]),
+//! evaluate every due scheduled rule over
 //! its own window (from its watermark, less the overlap, to the explanation watermark),
 //! recording each rule's findings and its watermark in one PostgreSQL transaction, and
 //! re-explain open findings when care context arrived since the last tick.
@@ -25,6 +27,8 @@ use sqlx::PgPool;
 use std::time::Duration;
 
 pub(crate) const EXPLAIN_JOB: &str = "explain";
+/// The scheduled run's sweep behind the near-real-time loop's explanation watermark.
+const SWEEP_JOB: &str = "explain:sweep";
 
 /// What one run did, for logs and tests.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -67,6 +71,7 @@ pub async fn run(
         clickhouse.clone(),
         pool.clone(),
     ));
+    let mut fast_path_lost = false;
     tokio::pin!(shutdown);
     let outcome = loop {
         let Some(next) = schedule.upcoming(Utc).next() else {
@@ -85,7 +90,30 @@ pub async fn run(
                 continue;
             }
         };
-        match scheduled_tick(&settings, &rules, &clickhouse, &pool, now, Some(next)).await {
+        // The near-real-time loop explains what arrives; if it has died (a panic), this loop
+        // takes the explanation over again so that nothing stays unevaluated.
+        if settings.near_real_time.enabled && !fast_path_lost && fast.is_finished() {
+            fast_path_lost = true;
+            tracing::error!(
+                "the near-real-time loop has stopped; the scheduled run explains new events again"
+            );
+        }
+        let explainer = if settings.near_real_time.enabled && !fast_path_lost {
+            Explainer::NearRealTime
+        } else {
+            Explainer::Scheduled
+        };
+        match scheduled_tick(
+            &settings,
+            &rules,
+            &clickhouse,
+            &pool,
+            now,
+            Some(next),
+            explainer,
+        )
+        .await
+        {
             Ok(summary) if summary.new_findings + summary.explained_away > 0 => tracing::info!(
                 candidates = summary.candidates,
                 new_findings = summary.new_findings,
@@ -183,6 +211,34 @@ pub async fn run_once(
     Ok(summary)
 }
 
+/// Who advances the explanation watermark on the scheduled path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Explainer {
+    /// The scheduled run explains everything new itself (the near-real-time loop is off).
+    Scheduled,
+    /// The near-real-time loop explains new events every poll. The scheduled run does not
+    /// take the explanation lock — a long scheduled explanation would hold up every poll
+    /// behind it, and with it the near-real-time cases — but sweeps its longer overlap for
+    /// events that became visible behind the loop's watermark, and evaluates its rules up to
+    /// that watermark.
+    NearRealTime,
+}
+
+/// One scheduled run as of `now`, as the scheduled loop does it on a tick (every scheduled
+/// rule regardless of its own schedule; the near-real-time rules only when `explainer` is
+/// [`Explainer::Scheduled`], since otherwise the near-real-time loop runs them), then the
+/// re-explanation of open findings.
+pub async fn scheduled_once(
+    settings: &AnalyzerSettings,
+    clickhouse: &clickhouse::Client,
+    pool: &PgPool,
+    now: Timestamp,
+    explainer: Explainer,
+) -> anyhow::Result<RunSummary> {
+    let rules = settings.configured_rules()?;
+    scheduled_tick(settings, &rules, clickhouse, pool, now, None, explainer).await
+}
+
 async fn scheduled_tick(
     settings: &AnalyzerSettings,
     rules: &[ConfiguredRule],
@@ -190,18 +246,26 @@ async fn scheduled_tick(
     pool: &PgPool,
     now: Timestamp,
     tick: Option<chrono::DateTime<Utc>>,
+    explainer: Explainer,
 ) -> anyhow::Result<RunSummary> {
     let mut summary = RunSummary::default();
-    let end = explain_until(
-        settings,
-        clickhouse,
-        pool,
-        now,
-        settings.settle_ms,
-        settings.overlap_ms,
-    )
-    .await?;
-    let fast_path_elsewhere = settings.near_real_time.enabled;
+    let end = match explainer {
+        Explainer::Scheduled => {
+            explain_until(
+                settings,
+                clickhouse,
+                pool,
+                now,
+                settings.settle_ms,
+                settings.overlap_ms,
+            )
+            .await?
+        }
+        Explainer::NearRealTime => {
+            sweep_behind_explanation(settings, clickhouse, pool, now, settings.overlap_ms).await?
+        }
+    };
+    let fast_path_elsewhere = explainer == Explainer::NearRealTime;
     for configured in rules {
         if fast_path_elsewhere && configured.rule.path == RulePath::NearRealTime {
             continue;
@@ -278,6 +342,46 @@ pub(crate) async fn explain_until(
     store_watermark(&mut transaction, EXPLAIN_JOB, i64::from(end) * 1000).await?;
     transaction.commit().await?;
     Ok(end)
+}
+
+/// The scheduled run's share of the explanation while the near-real-time loop owns the
+/// explanation watermark: explains the events of the last `overlap_ms` behind that watermark
+/// that have no explanation yet (an insert that became visible after the loop's shorter
+/// overlap had passed it), under a lock of its own so that it never waits for a poll nor a
+/// poll for it. Returns the end (seconds) the scheduled rules may evaluate up to: the
+/// explanation watermark, and no later than `now − settle`.
+pub(crate) async fn sweep_behind_explanation(
+    settings: &AnalyzerSettings,
+    clickhouse: &clickhouse::Client,
+    pool: &PgPool,
+    now: Timestamp,
+    overlap_ms: i64,
+) -> anyhow::Result<u32> {
+    let mut transaction = pool.begin().await?;
+    lock(&mut transaction, SWEEP_JOB).await?;
+    let watermark = load_watermark(&mut *transaction, EXPLAIN_JOB)
+        .await?
+        .unwrap_or(0);
+    let done = seconds(watermark);
+    let window = Window {
+        start: seconds(watermark - overlap_ms),
+        end: done,
+    };
+    if !window.is_empty() {
+        let version = u64::try_from(now.as_millis()).unwrap_or(0);
+        // Every event of the window is before `fresh_from`: only the unexplained ones.
+        explain(
+            clickhouse,
+            &settings.explanation,
+            window,
+            &Events::Window { fresh_from: done },
+            version,
+        )
+        .await
+        .context("explaining what became visible behind the explanation watermark")?;
+    }
+    transaction.commit().await?;
+    Ok(done.min(seconds(now.as_millis() - settings.settle_ms)))
 }
 
 fn seconds(millis: i64) -> u32 {

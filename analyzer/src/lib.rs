@@ -25,7 +25,7 @@ mod watermark;
 mod window;
 
 pub use error::AnalyzerError;
-pub use job::{caught_up, clickhouse_now_ms, run, run_once, RunSummary};
+pub use job::{caught_up, clickhouse_now_ms, run, run_once, scheduled_once, Explainer, RunSummary};
 pub use near_real_time::poll_once;
 pub use precision::{rule_outcomes, RuleOutcome};
 pub use scoring::{score_case, ScoreComponents, ScoreInput};

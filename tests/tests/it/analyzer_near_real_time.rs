@@ -2,6 +2,7 @@
 //! background, as in production) and a steady stream of ordinary views arriving, an emergency
 //! access opens a case on its own, without waiting for the scheduled rules.
 
+use domain::Timestamp;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -80,4 +81,167 @@ async fn an_emergency_access_opens_a_case_while_ordinary_views_keep_arriving() {
         explanation.contains("unconscious patient in resus"),
         "{explanation}"
     );
+}
+
+/// The explanation rows ClickHouse holds for `event_id` (unmerged) and their latest version.
+async fn explanations(app: &TestApp, event_id: &str) -> (u64, u64) {
+    app.clickhouse
+        .query("SELECT count(), max(version) FROM access_explanations WHERE event_id = ?")
+        .bind(event_id)
+        .fetch_one()
+        .await
+        .expect("explanations")
+}
+
+/// Holds the near-real-time loop's explanation lock (as a long poll would) until dropped.
+async fn hold_explanation_lock(app: &TestApp) -> sqlx::Transaction<'static, sqlx::Postgres> {
+    let mut holder = app.pool.begin().await.expect("holder");
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('explain'))")
+        .execute(&mut *holder)
+        .await
+        .expect("explanation lock");
+    holder
+}
+
+#[tokio::test]
+async fn the_scheduled_run_never_waits_for_the_explanation_while_the_fast_path_owns_it() {
+    let app = TestApp::spawn("analyzer_nrt_owner", Background::NONE).await;
+    let settings = &app.analyzer_settings;
+    assert!(
+        settings.near_real_time.enabled,
+        "the fast path is on by default"
+    );
+    let event = patient_read(
+        "owner-1",
+        "555000000300",
+        "RDM01",
+        "9990001259",
+        "TREAT",
+        None,
+    );
+    assert_eq!(app.post_json(&event).await.0, 201);
+    app.wait_until_shipped().await;
+    let later = Timestamp::from_millis(Timestamp::now().as_millis() + 5_000);
+    analyzer::poll_once(settings, &app.clickhouse, &app.pool, later)
+        .await
+        .expect("poll");
+    assert!(
+        explanations(&app, "owner-1").await.0 > 0,
+        "the poll explained"
+    );
+    let explained_to = analyzer::load_watermark(&app.pool, "explain")
+        .await
+        .expect("watermark")
+        .expect("the poll advanced the explanation watermark");
+
+    let fast_rule = analyzer::load_watermark(&app.pool, "rule:emergency_access")
+        .await
+        .expect("watermark");
+    // A poll is explaining (it holds the lock): the scheduled run goes on without it, and its
+    // rules reach the explanation watermark (no later than its own settle).
+    let holder = hold_explanation_lock(&app).await;
+    let scheduled = tokio::time::timeout(
+        Duration::from_secs(20),
+        analyzer::scheduled_once(
+            settings,
+            &app.clickhouse,
+            &app.pool,
+            later,
+            analyzer::Explainer::NearRealTime,
+        ),
+    )
+    .await
+    .expect("the scheduled run does not wait for the poll's lock")
+    .expect("scheduled run");
+    let settled = (later.as_millis() - settings.settle_ms) / 1000 * 1000;
+    assert_eq!(scheduled.watermark_ms, settled.min(explained_to));
+    let rule = analyzer::load_watermark(&app.pool, "rule:no_relationship")
+        .await
+        .expect("rule watermark");
+    assert_eq!(rule, Some(settled.min(explained_to)));
+    assert_eq!(
+        analyzer::load_watermark(&app.pool, "explain")
+            .await
+            .expect("watermark"),
+        Some(explained_to),
+        "only the fast path advances the explanation watermark"
+    );
+    assert_eq!(
+        analyzer::load_watermark(&app.pool, "rule:emergency_access")
+            .await
+            .expect("watermark"),
+        fast_rule,
+        "the near-real-time rules are the fast path's"
+    );
+
+    // Without the fast path, the scheduled run explains itself, so it does wait for the lock.
+    let waits = tokio::time::timeout(
+        Duration::from_secs(2),
+        analyzer::scheduled_once(
+            settings,
+            &app.clickhouse,
+            &app.pool,
+            later,
+            analyzer::Explainer::Scheduled,
+        ),
+    )
+    .await;
+    assert!(waits.is_err(), "the scheduled explainer takes the lock");
+    holder.rollback().await.expect("release");
+}
+
+#[tokio::test]
+async fn the_scheduled_run_explains_what_became_visible_behind_the_fast_path() {
+    let app = TestApp::spawn("analyzer_nrt_sweep", Background::NONE).await;
+    let settings = &app.analyzer_settings;
+    let event = patient_read(
+        "behind-1",
+        "555000000300",
+        "RDM01",
+        "9990001259",
+        "TREAT",
+        None,
+    );
+    assert_eq!(app.post_json(&event).await.0, 201);
+    app.wait_until_shipped().await;
+    // The fast path's watermark passed the event before it was visible to its poll (an insert
+    // that committed late): it is behind the watermark and has no explanation.
+    let later = Timestamp::from_millis(Timestamp::now().as_millis() + 5_000);
+    sqlx::query("INSERT INTO analyzer_watermarks (job, watermark_ms) VALUES ('explain', $1)")
+        .bind(later.as_millis() / 1000 * 1000)
+        .execute(&app.pool)
+        .await
+        .expect("watermark");
+    assert_eq!(explanations(&app, "behind-1").await.0, 0);
+    let holder = hold_explanation_lock(&app).await;
+    tokio::time::timeout(
+        Duration::from_secs(20),
+        analyzer::scheduled_once(
+            settings,
+            &app.clickhouse,
+            &app.pool,
+            later,
+            analyzer::Explainer::NearRealTime,
+        ),
+    )
+    .await
+    .expect("no wait for the poll")
+    .expect("scheduled run");
+    holder.rollback().await.expect("release");
+    let swept = explanations(&app, "behind-1").await;
+    assert!(
+        swept.0 > 0,
+        "the sweep explained the event the fast path had passed"
+    );
+    // Swept again: explained events are left alone.
+    analyzer::scheduled_once(
+        settings,
+        &app.clickhouse,
+        &app.pool,
+        later,
+        analyzer::Explainer::NearRealTime,
+    )
+    .await
+    .expect("second run");
+    assert_eq!(explanations(&app, "behind-1").await, swept);
 }
