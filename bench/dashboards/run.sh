@@ -19,6 +19,9 @@
 #               psql .../postgres -c 'DROP DATABASE careaudit_bench_dashboards')
 #   REUSE=1     measure the kept databases again: no fill, no migration, no new cases; reuses
 #               target/bench-dashboards/{patients.txt,cases.tsv} (implies KEEP=1)
+#   FILL_ONLY=1 fill, pick the traced patients and the cases, then stop (implies KEEP=1); with
+#               BIN=path/to/careaudit (any build, e.g. a debug one while the release build is
+#               still running) nothing is built; REUSE=1 measures afterwards
 #   OPTIMIZE=1  before measuring, merge every partition of the trace tables (access_by_patient,
 #               access_explanations_by_patient) into one part (OPTIMIZE TABLE ... PARTITION ...
 #               FINAL, under the CPU lock), as a merged production table would be
@@ -46,7 +49,9 @@ mkdir -p "$OUT"
 LOCK=/tmp/careaudit-cpu.lock
 REUSE=${REUSE:-0}
 OPTIMIZE=${OPTIMIZE:-0}
-KEEP=${KEEP:-$REUSE}
+FILL_ONLY=${FILL_ONLY:-0}
+KEEP=${KEEP:-$(( REUSE || FILL_ONLY ))}
+BIN=${BIN:-}
 
 ch() { curl -sS --fail-with-body "$CH/?database=$DB" --data-binary @-; }
 drop_databases() {
@@ -64,8 +69,11 @@ cleanup() {
 trap cleanup EXIT
 
 # Two builds: with --example, cargo would build only the examples of both packages.
-cargo build --release -p careaudit
-cargo build --release -p dashboards --example bench_dashboards
+if [[ -z "$BIN" ]]; then
+    cargo build --release -p careaudit
+    BIN=target/release/careaudit
+fi
+[[ "$FILL_ONLY" == 1 ]] || cargo build --release -p dashboards --example bench_dashboards
 export CAREAUDIT__CLICKHOUSE__DATABASE=$DB CAREAUDIT__POSTGRES__URL=$PG
 exec 9>"$LOCK"
 parts() {
@@ -80,7 +88,7 @@ else
 drop_databases
 curl -sS --fail-with-body "$CH/" --data-binary "CREATE DATABASE $DB" >/dev/null
 psql "$PG_ADMIN" -qc "CREATE DATABASE $DB"
-target/release/careaudit migrate
+"$BIN" migrate
 
 fill() {
     local template=$1 offset=0
@@ -121,6 +129,10 @@ CREATE TEMP TABLE picked (event_id text, patient_id text, user_id text, user_org
 SQL
 psql "$PG" -tAqc "SELECT c.reference || E'\t' || c.patient_id || E'\t' || c.user_id || E'\t' || f.event_id || E'\t' || floor(extract(epoch FROM f.occurred_at))::bigint FROM cases c JOIN findings f ON f.case_id = c.id WHERE c.reference LIKE 'BENCH-%' ORDER BY c.reference" > "$OUT/cases.tsv"
 fi
+if [[ "$FILL_ONLY" == 1 ]]; then
+    echo "FILL_ONLY=1: filled; measure with REUSE=1 bench/dashboards/run.sh"
+    exit 0
+fi
 
 if [[ "$OPTIMIZE" == 1 ]]; then
     flock 9
@@ -137,9 +149,9 @@ fi
 
 # A new password per run (account create resets it when the account exists, as with REUSE=1).
 PASSWORD="bench-$(date +%s%N)"
-CAREAUDIT_ACCOUNT_PASSWORD=$PASSWORD target/release/careaudit account create bench --display-name "Benchmark" --role administrator
+CAREAUDIT_ACCOUNT_PASSWORD=$PASSWORD "$BIN" account create bench --display-name "Benchmark" --role administrator
 
-CAREAUDIT__DASHBOARDS__LISTEN=127.0.0.1:$PORT RUST_LOG=warn target/release/careaudit dashboards &
+CAREAUDIT__DASHBOARDS__LISTEN=127.0.0.1:$PORT RUST_LOG=warn "$BIN" dashboards &
 SERVER_PID=$!
 for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.2; done
 
