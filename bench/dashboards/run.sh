@@ -22,6 +22,9 @@
 #   FILL_ONLY=1 fill, pick the traced patients and the cases, then stop (implies KEEP=1); with
 #               BIN=path/to/careaudit (any build, e.g. a debug one while the release build is
 #               still running) nothing is built; REUSE=1 measures afterwards
+#   BUILD=0     build nothing: use target/release/careaudit (or BIN) and
+#               target/release/examples/bench_dashboards as they are (e.g. copied from a tree
+#               of the same commit)
 #   OPTIMIZE=1  before measuring, merge every partition of the trace tables (access_by_patient,
 #               access_explanations_by_patient) into one part (OPTIMIZE TABLE ... PARTITION ...
 #               FINAL, under the CPU lock), as a merged production table would be
@@ -69,11 +72,12 @@ cleanup() {
 trap cleanup EXIT
 
 # Two builds: with --example, cargo would build only the examples of both packages.
+BUILD=${BUILD:-1}
 if [[ -z "$BIN" ]]; then
-    cargo build --release -p careaudit
+    [[ "$BUILD" == 0 ]] || cargo build --release -p careaudit
     BIN=target/release/careaudit
 fi
-[[ "$FILL_ONLY" == 1 ]] || cargo build --release -p dashboards --example bench_dashboards
+[[ "$FILL_ONLY" == 1 || "$BUILD" == 0 ]] || cargo build --release -p dashboards --example bench_dashboards
 export CAREAUDIT__CLICKHOUSE__DATABASE=$DB CAREAUDIT__POSTGRES__URL=$PG
 exec 9>"$LOCK"
 parts() {
