@@ -383,3 +383,67 @@ async fn a_catch_up_in_bounded_steps_records_what_one_window_records() {
     .expect("watermarks");
     assert_eq!(behind, 0);
 }
+
+#[tokio::test]
+async fn organisations_mostly_unexplained_in_the_lookback_are_skipped_by_the_weak_rules() {
+    let mut app = TestApp::spawn("analyzer_skipped_orgs", Background::NONE).await;
+    for rule in analyzer::rules::REGISTRY
+        .iter()
+        .filter(|r| r.id != "no_relationship")
+    {
+        let off = analyzer::RuleSettings {
+            enabled: Some(false),
+            ..analyzer::RuleSettings::default()
+        };
+        app.analyzer_settings.rules.insert(rule.id.to_owned(), off);
+    }
+    let patients = nhs_numbers(9_990_004_000, 230);
+    let now = chrono::Utc::now();
+    let view = |n: usize, user: String, org: &str, days: i64| {
+        careaudit::demo::patient_read_event(&careaudit::demo::ViewSpec {
+            event_id: format!("skip-{n}"),
+            recorded: now - chrono::Duration::days(days) - chrono::Duration::minutes(n as i64),
+            user_id: user,
+            user_name: "Test Clinician".to_owned(),
+            role_code: "R8000".to_owned(),
+            org_code: org.to_owned(),
+            nhs_number: patients[n].clone(),
+            purpose: "TREAT".to_owned(),
+            reason: None,
+        })
+    };
+    // An out-of-hours service with no care context in the feeds: 210 unexplained accesses
+    // twenty days ago. A hospital with five, today.
+    for n in 0..210 {
+        let user = format!("5550000004{:02}", n % 7);
+        assert_eq!(app.post_json(&view(n, user, "NXX01", 20)).await.0, 201);
+    }
+    for n in 210..215 {
+        let user = "555000000501".to_owned();
+        assert_eq!(app.post_json(&view(n, user, "RDM01", 0)).await.0, 201);
+    }
+    app.wait_until_shipped().await;
+    let later = Timestamp::from_millis(Timestamp::now().as_millis() + 5_000);
+    // Within the lookback (35 days by default) the service is mostly unexplained: skipped.
+    let judged = analyzer::run_once(&app.analyzer_settings, &app.clickhouse, &app.pool, later)
+        .await
+        .expect("run");
+    assert_eq!(judged.candidates, 5, "{judged:?}");
+    let flagged: Vec<String> =
+        sqlx::query_scalar("SELECT DISTINCT user_org FROM pending_findings UNION SELECT DISTINCT user_org FROM findings")
+            .fetch_all(&app.pool)
+            .await
+            .expect("flagged organisations");
+    assert_eq!(flagged, ["RDM01"]);
+
+    // With a lookback of ten days its accesses are too old to judge it, so nothing is skipped.
+    app.analyzer_settings.unexplained_org_lookback_days = 10.0;
+    sqlx::query("DELETE FROM analyzer_watermarks")
+        .execute(&app.pool)
+        .await
+        .expect("reset");
+    let unjudged = analyzer::run_once(&app.analyzer_settings, &app.clickhouse, &app.pool, later)
+        .await
+        .expect("rerun");
+    assert_eq!(unjudged.candidates, 215, "{unjudged:?}");
+}
