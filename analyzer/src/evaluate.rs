@@ -1,24 +1,35 @@
 //! Evaluating one configured rule over a window: its query (or statistics) gives candidate
 //! accesses; duplicates of an event (a re-shipped batch) and repeats of the same user, patient
 //! and hour (an access and its data reads) collapse into one; and candidates whose access is
-//! explained at or above the rule's `explained_away_at` binding are dropped.
+//! explained at or above the rule's `explained_away_at` binding are dropped. A catch-up in
+//! bounded steps passes the same [`Sessions`] to each step, so a session that crosses a step's
+//! end stays one candidate, as it would in one window.
 
 use crate::error::AnalyzerError;
 use crate::explain::explanations;
 use crate::rules::{Candidate, CandidateRow, Evaluation, StatisticalInput};
 use crate::settings::{ConfiguredRule, ParamValue};
-use crate::sql::{query, BindValue};
+use crate::sql::{query, BindValue, Binds};
 use crate::window::Window;
 use std::collections::HashSet;
 
+/// The (user, patient, hour) sessions already given a candidate by the earlier steps of one
+/// rule's catch-up.
+pub(crate) type Sessions = HashSet<(String, String, u32)>;
+
+/// The candidates of one rule over `window`: `run_binds` are the run's shared binds, and
+/// `sessions` the sessions earlier steps of the same catch-up took (extended with this one's).
 pub(crate) async fn candidates(
     clickhouse: &clickhouse::Client,
     configured: &ConfiguredRule,
     window: Window,
+    run_binds: &Binds,
+    sessions: &mut Sessions,
 ) -> Result<Vec<Candidate>, AnalyzerError> {
     let found = match configured.rule.evaluation {
         Evaluation::Query { file, sql } => {
             let mut binds = window.binds();
+            binds.extend(run_binds.iter().map(|(name, value)| (*name, value.clone())));
             for param in configured.rule.params {
                 let value = match configured.params.get(param.name) {
                     Some(ParamValue::Int(v)) => BindValue::Int(*v),
@@ -40,7 +51,7 @@ pub(crate) async fn candidates(
             .await?
         }
     };
-    let mut kept = collapse(found);
+    let mut kept = collapse(found, sessions);
     if let Some(level) = configured.explained_away_at {
         let keys: Vec<(String, String)> = kept
             .iter()
@@ -57,8 +68,9 @@ pub(crate) async fn candidates(
     Ok(kept)
 }
 
-/// One candidate per event, and per user, patient and hour (pure).
-pub(crate) fn collapse(mut found: Vec<Candidate>) -> Vec<Candidate> {
+/// One candidate per event, and per user, patient and hour, leaving out the sessions in
+/// `sessions` and adding the ones kept (pure).
+pub(crate) fn collapse(mut found: Vec<Candidate>, sessions: &mut Sessions) -> Vec<Candidate> {
     found.sort_by(|a, b| {
         (a.occurred_at, a.occurred_ms, &a.event_id).cmp(&(
             b.occurred_at,
@@ -67,7 +79,6 @@ pub(crate) fn collapse(mut found: Vec<Candidate>) -> Vec<Candidate> {
         ))
     });
     let mut events = HashSet::new();
-    let mut sessions = HashSet::new();
     found.retain(|candidate| {
         let session = (
             candidate.user_id.clone(),
@@ -93,15 +104,56 @@ mod tests {
             c.occurred_at = seconds;
             c
         };
-        let kept = collapse(vec![
-            at("read-2", "p", 7_210),
-            at("read-1", "p", 7_205),
-            at("view", "p", 7_200),
-            at("view", "p", 7_200),
-            at("other", "q", 7_200),
-            at("later", "p", 11_000),
-        ]);
+        let kept = collapse(
+            vec![
+                at("read-2", "p", 7_210),
+                at("read-1", "p", 7_205),
+                at("view", "p", 7_200),
+                at("view", "p", 7_200),
+                at("other", "q", 7_200),
+                at("later", "p", 11_000),
+            ],
+            &mut Sessions::new(),
+        );
         let ids: Vec<&str> = kept.iter().map(|c| c.event_id.as_str()).collect();
         assert_eq!(ids, ["other", "view", "later"]);
+    }
+
+    #[test]
+    fn a_session_across_steps_of_a_catch_up_is_one_candidate() {
+        let at = |event: &str, patient: &str, seconds: u32| {
+            let mut c = candidate("");
+            c.event_id = event.to_owned();
+            c.patient_id = patient.to_owned();
+            c.occurred_at = seconds;
+            c
+        };
+        let mut sessions = Sessions::new();
+        let first = collapse(
+            vec![at("view", "p", 7_200), at("other", "q", 7_300)],
+            &mut sessions,
+        );
+        assert_eq!(first.len(), 2);
+        // The next step: the same hour's reads of p, a re-read of the overlap, and a new hour.
+        let second = collapse(
+            vec![
+                at("read-1", "p", 7_900),
+                at("other", "q", 7_300),
+                at("later", "p", 11_000),
+            ],
+            &mut sessions,
+        );
+        let ids: Vec<&str> = second.iter().map(|c| c.event_id.as_str()).collect();
+        assert_eq!(ids, ["later"]);
+        // Without the earlier steps' sessions the same rows are three candidates.
+        let alone = collapse(
+            vec![
+                at("read-1", "p", 7_900),
+                at("other", "q", 7_300),
+                at("later", "p", 11_000),
+            ],
+            &mut Sessions::new(),
+        );
+        assert_eq!(alone.len(), 3);
     }
 }

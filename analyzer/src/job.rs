@@ -11,24 +11,41 @@
 //! window of when it became visible. A window ends `settle` before now (an insert that started
 //! earlier has committed), and rule windows start `overlap` before their watermark; repeating
 //! the overlap is harmless because findings are unique per rule and event.
+//!
+//! A window spans at most `max_window_ms` of stored time: a longer catch-up (a new
+//! installation, a restart after an outage) is evaluated in bounded steps, each committing its
+//! watermark, the explanation first and then each rule; a rule's steps share their collapsed
+//! sessions, so a catch-up in steps records what one window would. Before the rules, a run
+//! judges once which organisations' accesses are mostly unexplained (over a bounded lookback)
+//! and gives that list to every rule that skips them.
 
 use crate::error::AnalyzerError;
-use crate::evaluate::candidates;
+use crate::evaluate::{candidates, Sessions};
 use crate::explain::{explain, Events};
 use crate::record::{record_run, NewFinding, Recorded};
-use crate::rules::{Candidate, RulePath};
+use crate::rules::{Candidate, Evaluation, RulePath};
 use crate::settings::{AnalyzerSettings, ConfiguredRule};
+use crate::sql::{query, BindValue, Binds};
 use crate::watermark::{load_watermark, lock, store_watermark};
-use crate::window::Window;
+use crate::window::{step_end, Window};
 use anyhow::Context;
 use chrono::{TimeZone, Utc};
+use clickhouse::Row;
 use domain::Timestamp;
+use serde::Deserialize;
 use sqlx::PgPool;
 use std::time::Duration;
 
 pub(crate) const EXPLAIN_JOB: &str = "explain";
 /// The scheduled run's sweep behind the near-real-time loop's explanation watermark.
 const SWEEP_JOB: &str = "explain:sweep";
+
+pub(crate) const FIRST_STORED: (&str, &str) =
+    ("job/first_stored.sql", include_str!("job/first_stored.sql"));
+pub(crate) const MOSTLY_UNEXPLAINED_ORGS: (&str, &str) = (
+    "job/mostly_unexplained_orgs.sql",
+    include_str!("job/mostly_unexplained_orgs.sql"),
+);
 
 /// What one run did, for logs and tests.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -193,6 +210,7 @@ pub async fn run_once(
         settings.overlap_ms,
     )
     .await?;
+    let shared = run_binds(settings, &rules, clickhouse, end).await?;
     for configured in &rules {
         summary.add(
             run_rule(
@@ -202,6 +220,7 @@ pub async fn run_once(
                 pool,
                 end,
                 settings.overlap_ms,
+                &shared,
             )
             .await?,
         );
@@ -266,13 +285,17 @@ async fn scheduled_tick(
         }
     };
     let fast_path_elsewhere = explainer == Explainer::NearRealTime;
+    let mut due = Vec::new();
     for configured in rules {
         if fast_path_elsewhere && configured.rule.path == RulePath::NearRealTime {
             continue;
         }
-        if !is_due(configured, pool, tick).await? {
-            continue;
+        if is_due(configured, pool, tick).await? {
+            due.push(configured);
         }
+    }
+    let shared = run_binds(settings, due.iter().copied(), clickhouse, end).await?;
+    for configured in due {
         summary.add(
             run_rule(
                 settings,
@@ -281,6 +304,7 @@ async fn scheduled_tick(
                 pool,
                 end,
                 settings.overlap_ms,
+                &shared,
             )
             .await?,
         );
@@ -305,8 +329,9 @@ async fn is_due(
     Ok(schedule.after(&last).next().is_some_and(|due| due <= tick))
 }
 
-/// Explains everything stored up to `now − settle` that is not explained yet; returns the
-/// explanation watermark (seconds) every rule window may now reach.
+/// Explains everything stored up to `now − settle` that is not explained yet, in steps of at
+/// most `max_window_ms` of stored time, each committing its watermark; returns the explanation
+/// watermark (seconds) every rule window may now reach.
 pub(crate) async fn explain_until(
     settings: &AnalyzerSettings,
     clickhouse: &clickhouse::Client,
@@ -315,33 +340,112 @@ pub(crate) async fn explain_until(
     settle_ms: i64,
     overlap_ms: i64,
 ) -> anyhow::Result<u32> {
-    let mut transaction = pool.begin().await?;
-    lock(&mut transaction, EXPLAIN_JOB).await?;
-    let watermark = load_watermark(&mut *transaction, EXPLAIN_JOB)
-        .await?
-        .unwrap_or(0);
     let end = seconds(now.as_millis() - settle_ms);
-    let done = seconds(watermark);
-    if end <= done {
-        return Ok(done);
-    }
-    let window = Window {
-        start: seconds(watermark - overlap_ms),
-        end,
-    };
     let version = u64::try_from(now.as_millis()).unwrap_or(0);
-    explain(
+    loop {
+        let mut transaction = pool.begin().await?;
+        lock(&mut transaction, EXPLAIN_JOB).await?;
+        let watermark = load_watermark(&mut *transaction, EXPLAIN_JOB)
+            .await?
+            .unwrap_or(0);
+        let done = seconds(watermark);
+        if end <= done {
+            return Ok(done);
+        }
+        let step = next_step(settings, clickhouse, done, end).await?;
+        let window = Window {
+            start: seconds(watermark - overlap_ms),
+            end: step,
+        };
+        explain(
+            clickhouse,
+            &settings.explanation,
+            window,
+            &Events::Window { fresh_from: done },
+            version,
+        )
+        .await
+        .context("explaining the window")?;
+        store_watermark(&mut transaction, EXPLAIN_JOB, i64::from(step) * 1000).await?;
+        transaction.commit().await?;
+        if step >= end {
+            return Ok(end);
+        }
+        tracing::debug!(step, end, "explained one step of a catch-up");
+    }
+}
+
+#[derive(Debug, Row, Deserialize)]
+struct FirstStored {
+    first: u32,
+    accesses: u64,
+}
+
+/// The end (seconds) of the next window from `done` toward `end` under `max_window_ms`.
+async fn next_step(
+    settings: &AnalyzerSettings,
+    clickhouse: &clickhouse::Client,
+    done: u32,
+    end: u32,
+) -> Result<u32, AnalyzerError> {
+    let Some(limit) = settings.max_window_seconds() else {
+        return Ok(end);
+    };
+    if end.saturating_sub(done) <= limit {
+        return Ok(end);
+    }
+    let binds = Binds::from([
+        ("from", BindValue::UInt(u64::from(done))),
+        ("until", BindValue::UInt(u64::from(end))),
+    ]);
+    let found: FirstStored = query(clickhouse, FIRST_STORED.0, FIRST_STORED.1, &binds)?
+        .fetch_one()
+        .await?;
+    let first = (found.accesses > 0).then_some(found.first);
+    Ok(step_end(done, end, limit, first))
+}
+
+/// The bind of the organisations whose recent accesses are mostly unexplained.
+const SKIPPED_ORGS: &str = "skipped_orgs";
+/// The binds a run computes once and gives every rule query that names them.
+pub(crate) const RUN_BINDS: &[&str] = &[SKIPPED_ORGS];
+
+/// The binds a run computes once for all its rules: `skipped_orgs`, the organisations whose
+/// recent accesses are mostly unexplained, when a rule of `rules` reads it.
+pub(crate) async fn run_binds<'a>(
+    settings: &AnalyzerSettings,
+    rules: impl IntoIterator<Item = &'a ConfiguredRule>,
+    clickhouse: &clickhouse::Client,
+    end: u32,
+) -> Result<Binds, AnalyzerError> {
+    let mut binds = Binds::new();
+    let needed = rules
+        .into_iter()
+        .any(|configured| match configured.rule.evaluation {
+            Evaluation::Query { sql, .. } => crate::sql::placeholders(&crate::sql::expand(sql))
+                .iter()
+                .any(|name| RUN_BINDS.contains(name)),
+            Evaluation::Statistical(_) => false,
+        });
+    if !needed {
+        return Ok(binds);
+    }
+    let lookback = (settings.unexplained_org_lookback_days * 86_400.0).round() as u64;
+    let since = u64::from(end).saturating_sub(lookback);
+    let orgs: Vec<String> = query(
         clickhouse,
-        &settings.explanation,
-        window,
-        &Events::Window { fresh_from: done },
-        version,
-    )
-    .await
-    .context("explaining the window")?;
-    store_watermark(&mut transaction, EXPLAIN_JOB, i64::from(end) * 1000).await?;
-    transaction.commit().await?;
-    Ok(end)
+        MOSTLY_UNEXPLAINED_ORGS.0,
+        MOSTLY_UNEXPLAINED_ORGS.1,
+        &Binds::from([("since", BindValue::UInt(since))]),
+    )?
+    .fetch_all()
+    .await?;
+    tracing::debug!(
+        organisations = orgs.len(),
+        "organisations whose accesses are mostly unexplained are skipped by the weak rules"
+    );
+    binds.insert(SKIPPED_ORGS, BindValue::Texts(orgs));
+    Ok(binds)
 }
 
 /// The scheduled run's share of the explanation while the near-real-time loop owns the
@@ -388,8 +492,9 @@ fn seconds(millis: i64) -> u32 {
     u32::try_from(millis.max(0) / 1000).unwrap_or(u32::MAX)
 }
 
-/// Evaluates one rule over its window up to `end` (seconds) and records its findings and its
-/// watermark in one transaction.
+/// Evaluates one rule over its window up to `end` (seconds), in steps of at most
+/// `max_window_ms` of stored time, recording each step's findings and its watermark in one
+/// transaction. `shared` holds the run's binds ([`run_binds`]).
 pub(crate) async fn run_rule(
     settings: &AnalyzerSettings,
     configured: &ConfiguredRule,
@@ -397,45 +502,59 @@ pub(crate) async fn run_rule(
     pool: &PgPool,
     end: u32,
     overlap_ms: i64,
+    shared: &Binds,
 ) -> anyhow::Result<RunSummary> {
     let job = format!("rule:{}", configured.rule.id);
-    let mut transaction = pool.begin().await?;
-    lock(&mut transaction, &job).await?;
-    let watermark = load_watermark(&mut *transaction, &job).await?.unwrap_or(0);
-    let window = Window {
-        start: seconds(watermark - overlap_ms),
-        end,
-    };
     let mut summary = RunSummary {
         watermark_ms: i64::from(end) * 1000,
         ..RunSummary::default()
     };
-    if window.is_empty() {
-        return Ok(summary);
-    }
-    let found = candidates(clickhouse, configured, window)
-        .await
-        .with_context(|| format!("rule {} failed", configured.rule.id))?;
-    summary.candidates = found.len();
-    let findings: Vec<NewFinding> = found
-        .iter()
-        .map(|candidate| new_finding(configured, candidate))
-        .collect();
-    for recorded in record_run(&mut transaction, settings, configured.rule.id, &findings).await? {
-        match recorded {
-            Recorded::Duplicate => {}
-            Recorded::Suppressed => summary.suppressed += 1,
-            Recorded::Pending => summary.pending += 1,
-            Recorded::ExtendedCase => summary.new_findings += 1,
-            Recorded::OpenedCase => {
-                summary.new_findings += 1;
-                summary.opened_cases += 1;
+    let mut sessions = Sessions::new();
+    loop {
+        let mut transaction = pool.begin().await?;
+        lock(&mut transaction, &job).await?;
+        let watermark = load_watermark(&mut *transaction, &job).await?.unwrap_or(0);
+        let done = seconds(watermark);
+        let step = if end <= done {
+            end
+        } else {
+            next_step(settings, clickhouse, done, end).await?
+        };
+        let window = Window {
+            start: seconds(watermark - overlap_ms),
+            end: step,
+        };
+        if window.is_empty() {
+            return Ok(summary);
+        }
+        let found = candidates(clickhouse, configured, window, shared, &mut sessions)
+            .await
+            .with_context(|| format!("rule {} failed", configured.rule.id))?;
+        summary.candidates += found.len();
+        let findings: Vec<NewFinding> = found
+            .iter()
+            .map(|candidate| new_finding(configured, candidate))
+            .collect();
+        for recorded in
+            record_run(&mut transaction, settings, configured.rule.id, &findings).await?
+        {
+            match recorded {
+                Recorded::Duplicate => {}
+                Recorded::Suppressed => summary.suppressed += 1,
+                Recorded::Pending => summary.pending += 1,
+                Recorded::ExtendedCase => summary.new_findings += 1,
+                Recorded::OpenedCase => {
+                    summary.new_findings += 1;
+                    summary.opened_cases += 1;
+                }
             }
         }
+        store_watermark(&mut transaction, &job, i64::from(step) * 1000).await?;
+        transaction.commit().await?;
+        if step >= end {
+            return Ok(summary);
+        }
     }
-    store_watermark(&mut transaction, &job, i64::from(end) * 1000).await?;
-    transaction.commit().await?;
-    Ok(summary)
 }
 
 fn new_finding(configured: &ConfiguredRule, candidate: &Candidate) -> NewFinding {

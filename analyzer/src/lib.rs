@@ -43,6 +43,8 @@ pub fn sql_files() -> Vec<(&'static str, &'static str)> {
         explain::PRIOR_EPISODE,
         explain::BINDINGS,
         explain::CARE_VERSION,
+        job::FIRST_STORED,
+        job::MOSTLY_UNEXPLAINED_ORGS,
     ];
     for rule in rules::REGISTRY {
         if let rules::Evaluation::Query { file, sql } = rule.evaluation {
@@ -55,7 +57,7 @@ pub fn sql_files() -> Vec<(&'static str, &'static str)> {
 
 #[cfg(test)]
 mod tests {
-    /// Every ClickHouse `.sql` file under `explain/` and `rules/` is one `sql_files` lists, so
+    /// Every ClickHouse `.sql` file under `explain/`, `job/` and `rules/` is one `sql_files` lists, so
     /// the chDB check (which globs those folders) and the 18.16 tests run the same set.
     #[test]
     fn sql_files_lists_every_clickhouse_query_file() {
@@ -63,6 +65,7 @@ mod tests {
         let mut on_disk = Vec::new();
         for folder in [
             "explain",
+            "job",
             "rules",
             "rules/volume_spike",
             "rules/after_hours",

@@ -7,6 +7,7 @@
 use crate::job::{clickhouse_now, explain_until, run_rule, RunSummary};
 use crate::rules::RulePath;
 use crate::settings::{AnalyzerSettings, ConfiguredRule};
+use crate::sql::Binds;
 use domain::Timestamp;
 use sqlx::PgPool;
 use std::time::Duration;
@@ -44,7 +45,17 @@ async fn poll(
         .iter()
         .filter(|r| r.rule.path == RulePath::NearRealTime)
     {
-        let one = run_rule(settings, configured, clickhouse, pool, end, fast.overlap_ms).await?;
+        // The fast rules read no run-wide binds (none rests on "unexplained" alone).
+        let one = run_rule(
+            settings,
+            configured,
+            clickhouse,
+            pool,
+            end,
+            fast.overlap_ms,
+            &Binds::new(),
+        )
+        .await?;
         summary.candidates += one.candidates;
         summary.new_findings += one.new_findings;
         summary.opened_cases += one.opened_cases;

@@ -273,6 +273,7 @@ mod tests {
                     "{file}: no example for {{{name}}}"
                 );
                 let known = ["window_start", "window_end"].contains(&name)
+                    || crate::job::RUN_BINDS.contains(&name)
                     || rule.params.iter().any(|param| param.name == name);
                 assert!(
                     known,

@@ -22,6 +22,16 @@ pub struct AnalyzerSettings {
     pub settle_ms: i64,
     /// How far before its watermark each scheduled window starts again, in milliseconds.
     pub overlap_ms: i64,
+    /// At most this much stored time is evaluated as one window, in milliseconds (0: no
+    /// limit). A longer catch-up (a new installation over a month of history, a restart after
+    /// an outage) is evaluated as a sequence of windows this long, each committing its
+    /// watermark, so a query's memory and a transaction's size stay bounded by it, and a stop
+    /// mid-way resumes from the last step.
+    pub max_window_ms: i64,
+    /// The stretch of recent accesses (occurred time, in days before the run's window end)
+    /// over which an organisation is judged mostly unexplained, so that the rules built on
+    /// "unexplained" skip its users (`job/mostly_unexplained_orgs.sql`).
+    pub unexplained_org_lookback_days: f64,
     /// Findings about the same user this close in time join one case, in seconds.
     pub grouping_window_seconds: f64,
     pub near_real_time: NearRealTimeSettings,
@@ -37,6 +47,8 @@ impl Default for AnalyzerSettings {
             schedule: "0 */5 * * * *".to_owned(),
             settle_ms: 2_000,
             overlap_ms: 60_000,
+            max_window_ms: 86_400_000,
+            unexplained_org_lookback_days: 35.0,
             grouping_window_seconds: 72.0 * 3600.0,
             near_real_time: NearRealTimeSettings::default(),
             explanation: ExplanationSettings::default(),
@@ -176,11 +188,33 @@ pub struct ConfiguredRule {
 }
 
 impl AnalyzerSettings {
+    /// `max_window_ms` in whole seconds (what windows are made of), `None` without a limit.
+    pub(crate) fn max_window_seconds(&self) -> Option<u32> {
+        (self.max_window_ms > 0).then(|| {
+            u32::try_from(self.max_window_ms / 1000)
+                .unwrap_or(u32::MAX)
+                .max(1)
+        })
+    }
+
     /// Every enabled rule with its settings, or the first problem with the settings.
     pub fn configured_rules(&self) -> Result<Vec<ConfiguredRule>, AnalyzerError> {
         cron::Schedule::from_str(&self.schedule).map_err(|error| {
             AnalyzerError::Settings(format!("schedule {:?}: {error}", self.schedule))
         })?;
+        if self.max_window_ms != 0 && self.max_window_ms < 1_000 {
+            return Err(AnalyzerError::Settings(format!(
+                "max_window_ms {} is neither 0 (no limit) nor at least 1000 (windows are whole seconds)",
+                self.max_window_ms
+            )));
+        }
+        if self.unexplained_org_lookback_days.is_nan() || self.unexplained_org_lookback_days <= 0.0
+        {
+            return Err(AnalyzerError::Settings(format!(
+                "unexplained_org_lookback_days {} is not a positive number of days",
+                self.unexplained_org_lookback_days
+            )));
+        }
         for id in self.rules.keys() {
             if crate::rules::find(id).is_none() {
                 return Err(AnalyzerError::Settings(format!("unknown rule {id:?}")));

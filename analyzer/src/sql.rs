@@ -123,7 +123,8 @@ fn positional(sql: &str) -> String {
     text
 }
 
-/// A query of `file` (its name, for errors) with every placeholder bound from `binds`.
+/// A query of `file` (its name, for errors and, as a leading comment, for ClickHouse's query
+/// log) with every placeholder bound from `binds`.
 pub fn query(
     client: &clickhouse::Client,
     file: &'static str,
@@ -131,7 +132,8 @@ pub fn query(
     binds: &Binds,
 ) -> Result<clickhouse::query::Query, AnalyzerError> {
     let expanded = expand(sql);
-    let mut query = client.query(&positional(&expanded));
+    // The file's name leads the text, so `system.query_log` attributes each query to its file.
+    let mut query = client.query(&format!("/* {file} */ {}", positional(&expanded)));
     for name in placeholders(&expanded) {
         let value = binds.get(name).ok_or(AnalyzerError::MissingBind {
             file,
@@ -168,7 +170,13 @@ mod tests {
         assert!(!text.contains("{@"), "{text}");
         assert_eq!(
             placeholders(&text),
-            ["window_start", "window_end", "window_start", "window_end"]
+            [
+                "window_start",
+                "window_end",
+                "window_start",
+                "window_end",
+                "skipped_orgs"
+            ]
         );
     }
 }

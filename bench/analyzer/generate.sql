@@ -66,3 +66,12 @@ FROM
                    if((intHash32(v * 53) % {staff}) % 320 < 300, concat('G', toString(10000 + (intHash32(v * 53) % {staff}) % 320)), concat('R', toString(100 + (intHash32(v * 53) % {staff}) % 320)))) AS org
     FROM numbers({views} * 5)
 );
+-- Events are stored as they happen: the materialized view stamped every row of the month with
+-- this one insert's time, so the analyzer's work queue is rebuilt with each event stored a
+-- second after it occurred, the shape a month of live feeds leaves (and what the analyzer's
+-- bounded windows of stored time cut into steps). The harness's five-minute increment runs
+-- only the statement above, so its events keep the view's stamp (now).
+TRUNCATE TABLE access_arrivals;
+INSERT INTO access_arrivals (stored_at, event_id, occurred_at, occurred_ms, received_at, action, outcome, event_type, event_subtypes, patient_id, user_id, user_org, user_roles, purpose_of_use, emergency_access, emergency_reason, data_entities)
+SELECT occurred_at + 1, event_id, occurred_at, occurred_ms, received_at, action, outcome, event_type, event_subtypes, patient_id, user_id, user_org, user_roles, purpose_of_use, emergency_access, emergency_reason, data_entities
+FROM access_events;

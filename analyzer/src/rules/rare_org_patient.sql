@@ -5,6 +5,7 @@
 -- referral. detail is the user's region and the patient's.
 -- example window_start = 1764547200
 -- example window_end = 1767225600
+-- example skipped_orgs = ['NHS111']
 SELECT event_id, occurred_at, occurred_ms, user_id, user_org, patient_id,
        concat(e_region, ' viewing a patient of ', arrayStringConcat(p_regions, ', ')) AS detail
 FROM

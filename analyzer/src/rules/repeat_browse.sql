@@ -4,6 +4,7 @@
 -- included): the care ended, the interest did not. detail is the number of return days.
 -- example window_start = 1764547200
 -- example window_end = 1767225600
+-- example skipped_orgs = ['NHS111']
 -- example lookback_days = 180
 -- example min_return_days = 2
 SELECT event_id, occurred_at, occurred_ms, user_id, user_org, patient_id,

@@ -3,6 +3,7 @@
 -- patient's context, and that no care relationship explains; detail is the search subtype.
 -- example window_start = 1764547200
 -- example window_end = 1767225600
+-- example skipped_orgs = ['NHS111']
 -- example search_codes = ['search', 'search-type', 'search-system', '110112']
 SELECT event_id, occurred_at, occurred_ms, user_id, user_org, patient_id,
        arrayStringConcat(arrayFilter(code -> has({search_codes}, code),

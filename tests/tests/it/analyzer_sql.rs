@@ -28,6 +28,7 @@ fn analyzer_queries_run_on_current_clickhouse() {
             "migrations/clickhouse",
             "analyzer/src/fragments",
             "analyzer/src/explain",
+            "analyzer/src/job",
             "analyzer/src/rules",
         ],
     );

@@ -223,3 +223,227 @@ async fn rerunning_a_window_with_many_findings_gives_the_same_rows() {
         assert_eq!(before, after);
     }
 }
+
+/// A view of the catch-up fixture: user, time, patient (index), purpose of use.
+type View = (String, chrono::DateTime<chrono::Utc>, usize, &'static str);
+
+/// The many-findings fixture above plus one user's session (two views of one patient in one
+/// clock hour), in order of time and cut into batches stored at least a second apart, with a
+/// cut through that session.
+fn catch_up_batches(now: chrono::DateTime<chrono::Utc>) -> Vec<Vec<View>> {
+    let hours = |h: i64| now - chrono::Duration::hours(h);
+    let mut views: Vec<View> = vec![("555000000101".into(), hours(240), 0, "TREAT")];
+    for (h, p) in [(216, 1), (120, 2), (118, 3), (115, 4), (24, 5), (1, 6)] {
+        views.push(("555000000102".into(), hours(h), p, "TREAT"));
+    }
+    for p in 7..10 {
+        views.push(("555000000103".into(), hours(30 + p as i64), p, "ETREAT"));
+        views.push(("555000000104".into(), hours(20 + p as i64), p, "TREAT"));
+    }
+    for u in 0..10 {
+        for p in 0..3 {
+            views.push((
+                format!("5550000002{u:02}"),
+                hours(50 + u * 3 + p),
+                10 + u as usize * 3 + p as usize,
+                "TREAT",
+            ));
+        }
+    }
+    let hour = chrono::DateTime::from_timestamp((hours(12).timestamp() / 3_600) * 3_600, 0)
+        .expect("an hour");
+    let session = [
+        hour + chrono::Duration::seconds(60),
+        hour + chrono::Duration::seconds(1_800),
+    ];
+    for at in session {
+        views.push(("555000000301".into(), at, 40, "ETREAT"));
+    }
+    views.sort_by_key(|view| view.1);
+    let cuts = [hours(100), hours(40), hour + chrono::Duration::seconds(900)];
+    let mut batches: Vec<Vec<View>> = vec![Vec::new(); cuts.len() + 1];
+    for view in views {
+        let batch = cuts.iter().filter(|cut| view.1 >= **cut).count();
+        batches[batch].push(view);
+    }
+    batches
+}
+
+async fn post_batches(app: &TestApp, patients: &[String], batches: &[Vec<View>]) {
+    for (n, batch) in batches.iter().enumerate() {
+        if n > 0 {
+            // The next batch is stored in a later second of ClickHouse's clock.
+            tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+        }
+        for (m, (user, recorded, patient, purpose)) in batch.iter().enumerate() {
+            let event = careaudit::demo::patient_read_event(&careaudit::demo::ViewSpec {
+                event_id: format!("step-{n}-{m}"),
+                recorded: *recorded,
+                user_id: user.clone(),
+                user_name: "Test Clinician".to_owned(),
+                role_code: "R8000".to_owned(),
+                org_code: "RDM01".to_owned(),
+                nhs_number: patients[*patient].clone(),
+                purpose: (*purpose).to_owned(),
+                reason: (*purpose == "ETREAT").then(|| "unconscious patient".to_owned()),
+            });
+            assert_eq!(app.post_json(&event).await.0, 201);
+        }
+        app.wait_until_shipped().await;
+    }
+    sqlx::query(
+        "INSERT INTO suppressions (user_id, reason, created_by, expires_at)
+         VALUES ('555000000104', 'safeguarding lead', 'test', now() + interval '30 days')",
+    )
+    .execute(&app.pool)
+    .await
+    .expect("suppression");
+}
+
+#[tokio::test]
+async fn a_catch_up_in_bounded_steps_records_what_one_window_records() {
+    let now = chrono::Utc::now();
+    let batches = catch_up_batches(now);
+    let patients = nhs_numbers(9_990_003_000, 41);
+    // No overlap, so a session cut by a step is kept whole by the steps' shared sessions alone
+    // (a window's overlap re-reads the last minute before its watermark, which would hide it).
+    let mut stepped = TestApp::spawn("analyzer_steps", Background::NONE).await;
+    stepped.analyzer_settings.max_window_ms = 1_000;
+    stepped.analyzer_settings.overlap_ms = 0;
+    let mut whole = TestApp::spawn("analyzer_steps_whole", Background::NONE).await;
+    whole.analyzer_settings.max_window_ms = 0;
+    whole.analyzer_settings.overlap_ms = 0;
+    post_batches(&stepped, &patients, &batches).await;
+    post_batches(&whole, &patients, &batches).await;
+    // One-second windows over batches stored seconds apart: one step per batch at least, and
+    // the session of 555000000301 is cut by a step.
+    let stored: Vec<u32> = stepped
+        .clickhouse
+        .query("SELECT DISTINCT toUInt32(stored_at) FROM access_arrivals ORDER BY 1")
+        .fetch_all()
+        .await
+        .expect("stored seconds");
+    assert!(stored.len() >= batches.len(), "{stored:?}");
+
+    let later = || Timestamp::from_millis(Timestamp::now().as_millis() + 5_000);
+    let in_steps = analyzer::run_once(
+        &stepped.analyzer_settings,
+        &stepped.clickhouse,
+        &stepped.pool,
+        later(),
+    )
+    .await
+    .expect("catch-up in steps");
+    let at_once = analyzer::run_once(
+        &whole.analyzer_settings,
+        &whole.clickhouse,
+        &whole.pool,
+        later(),
+    )
+    .await
+    .expect("one window");
+    assert!(at_once.opened_cases >= 12, "{at_once:?}");
+    let outcome = |s: analyzer::RunSummary| {
+        (
+            s.candidates,
+            s.new_findings,
+            s.pending,
+            s.suppressed,
+            s.opened_cases,
+        )
+    };
+    assert_eq!(outcome(in_steps), outcome(at_once));
+    let (stepped_rows, whole_rows) = (analyzer_rows(&stepped).await, analyzer_rows(&whole).await);
+    assert_eq!(stepped_rows.len(), whole_rows.len());
+    for (step, one) in stepped_rows.iter().zip(&whole_rows) {
+        assert_eq!(step, one);
+    }
+    // The session cut by a step is one finding of each rule that flags it, as in one window.
+    let session: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT rule_id, count(*) FROM (
+             SELECT rule_id FROM findings WHERE user_id = '555000000301'
+             UNION ALL SELECT rule_id FROM pending_findings WHERE user_id = '555000000301') f
+         GROUP BY rule_id ORDER BY rule_id",
+    )
+    .fetch_all(&stepped.pool)
+    .await
+    .expect("session findings");
+    assert!(
+        session.iter().any(|(rule, _)| rule == "emergency_access"),
+        "{session:?}"
+    );
+    assert!(session.iter().all(|(_, n)| *n == 1), "{session:?}");
+    // Every job of the stepped run reached the end of the one window.
+    let behind: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM analyzer_watermarks
+         WHERE job <> 'care_context' AND watermark_ms < (SELECT max(watermark_ms) FROM analyzer_watermarks WHERE job = 'explain')",
+    )
+    .fetch_one(&stepped.pool)
+    .await
+    .expect("watermarks");
+    assert_eq!(behind, 0);
+}
+
+#[tokio::test]
+async fn organisations_mostly_unexplained_in_the_lookback_are_skipped_by_the_weak_rules() {
+    let mut app = TestApp::spawn("analyzer_skipped_orgs", Background::NONE).await;
+    for rule in analyzer::rules::REGISTRY
+        .iter()
+        .filter(|r| r.id != "no_relationship")
+    {
+        let off = analyzer::RuleSettings {
+            enabled: Some(false),
+            ..analyzer::RuleSettings::default()
+        };
+        app.analyzer_settings.rules.insert(rule.id.to_owned(), off);
+    }
+    let patients = nhs_numbers(9_990_004_000, 230);
+    let now = chrono::Utc::now();
+    let view = |n: usize, user: String, org: &str, days: i64| {
+        careaudit::demo::patient_read_event(&careaudit::demo::ViewSpec {
+            event_id: format!("skip-{n}"),
+            recorded: now - chrono::Duration::days(days) - chrono::Duration::minutes(n as i64),
+            user_id: user,
+            user_name: "Test Clinician".to_owned(),
+            role_code: "R8000".to_owned(),
+            org_code: org.to_owned(),
+            nhs_number: patients[n].clone(),
+            purpose: "TREAT".to_owned(),
+            reason: None,
+        })
+    };
+    // An out-of-hours service with no care context in the feeds: 210 unexplained accesses
+    // twenty days ago. A hospital with five, today.
+    for n in 0..210 {
+        let user = format!("5550000004{:02}", n % 7);
+        assert_eq!(app.post_json(&view(n, user, "NXX01", 20)).await.0, 201);
+    }
+    for n in 210..215 {
+        let user = "555000000501".to_owned();
+        assert_eq!(app.post_json(&view(n, user, "RDM01", 0)).await.0, 201);
+    }
+    app.wait_until_shipped().await;
+    let later = Timestamp::from_millis(Timestamp::now().as_millis() + 5_000);
+    // Within the lookback (35 days by default) the service is mostly unexplained: skipped.
+    let judged = analyzer::run_once(&app.analyzer_settings, &app.clickhouse, &app.pool, later)
+        .await
+        .expect("run");
+    assert_eq!(judged.candidates, 5, "{judged:?}");
+    let flagged: Vec<String> =
+        sqlx::query_scalar("SELECT DISTINCT user_org FROM pending_findings UNION SELECT DISTINCT user_org FROM findings")
+            .fetch_all(&app.pool)
+            .await
+            .expect("flagged organisations");
+    assert_eq!(flagged, ["RDM01"]);
+
+    // With a lookback of ten days its accesses are too old to judge it, so nothing is skipped.
+    app.analyzer_settings.unexplained_org_lookback_days = 10.0;
+    sqlx::query("DELETE FROM analyzer_watermarks")
+        .execute(&app.pool)
+        .await
+        .expect("reset");
+    let unjudged = analyzer::run_once(&app.analyzer_settings, &app.clickhouse, &app.pool, later)
+        .await
+        .expect("rerun");
+    assert_eq!(unjudged.candidates, 215, "{unjudged:?}");
+}
