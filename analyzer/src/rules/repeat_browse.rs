@@ -16,7 +16,7 @@ pub const RULE: Rule = Rule {
     title: "Returning to a patient after the episode of care ended",
     default_severity: Severity::Medium,
     path: RulePath::Scheduled,
-    explained_away_at: Some(Binding::Organisation),
+    explained_away_at: Some(Binding::System),
     params: &[
         Param {
             name: "lookback_days",
