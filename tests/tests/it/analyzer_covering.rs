@@ -329,3 +329,54 @@ async fn late_care_context_explains_again_the_accesses_no_rule_flagged() {
     // by the last check, so their access is not looked at again.
     assert_eq!(known.get("e-ward-2"), Some(&(String::new(), String::new())));
 }
+
+#[tokio::test]
+async fn repeat_browse_counts_the_days_after_the_episode_not_the_episode_day() {
+    let app = TestApp::spawn("analyzer_repeat_browse", Background::NONE).await;
+    load_region(&app).await;
+    // Without continuity of care (prior episodes), the same day's later reads stay unexplained,
+    // as the other reads of a view do when late care context explained only the first.
+    let mut settings = app.analyzer_settings.clone();
+    settings.explanation.prior_episode_days = 0.0;
+    let day = {
+        let start = chrono::Utc::now() - chrono::Duration::days(9);
+        start - chrono::Duration::seconds(start.timestamp().rem_euclid(86_400))
+    };
+    // An appointment with the ward doctor whose 30-day grace ends at noon of `day`.
+    let end = day + chrono::Duration::hours(12) - chrono::Duration::days(30);
+    let start = end - chrono::Duration::minutes(10);
+    app.load_fhir(json!({"resourceType": "Appointment", "id": "appt-old", "status": "booked",
+        "start": start.to_rfc3339(), "end": end.to_rfc3339(),
+        "participant": [
+            {"actor": {"type": "Patient", "identifier": {"system": NHS, "value": "9990003033"}}, "status": "accepted"},
+            {"actor": {"type": "Practitioner", "identifier": {"system": SDS, "value": "555000000305"}}, "status": "accepted"}
+        ]}))
+        .await;
+    for (id, hours) in [
+        ("rb-episode", 11),       // explained: inside the grace
+        ("rb-same-day", 13),      // unexplained, the episode's day
+        ("rb-next-day", 24 + 10), // unexplained: the first day of return
+        ("rb-third-day", 48 + 10),
+    ] {
+        let mut event = patient_read(id, "555000000305", "RDM01", "9990003033", "TREAT", None);
+        event["recorded"] = json!((day + chrono::Duration::hours(hours))
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
+        assert_eq!(app.post_json(&event).await.0, 201, "{id}");
+    }
+    run(&app, &settings).await;
+    let known = explanations(&app).await;
+    assert_eq!(
+        known.get("rb-episode").map(|e| e.0.as_str()),
+        Some("appointment")
+    );
+    assert_eq!(known.get("rb-same-day").map(|e| e.0.as_str()), Some(""));
+    let flagged: Vec<String> = sqlx::query_scalar(
+        "SELECT event_id FROM (SELECT rule_id, event_id FROM findings UNION ALL SELECT rule_id, event_id FROM pending_findings) f
+         WHERE rule_id = 'repeat_browse' ORDER BY event_id",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .expect("findings");
+    // Two days of return after the episode's day: only the third-day access makes the pattern.
+    assert_eq!(flagged, ["rb-third-day"]);
+}
