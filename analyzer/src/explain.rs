@@ -1,8 +1,19 @@
 //! Explaining accesses: for every event of a window, the strongest care relationship that
-//! makes it legitimate (or none), written to `access_explanations` by two `INSERT … SELECT`
-//! passes in ClickHouse (relationships, then prior episodes), so "why was this access not
-//! flagged?" has a stored answer for every access. The relationship windows per kind come from
-//! the settings.
+//! makes it legitimate (or none), written to `access_explanations` by up to three
+//! `INSERT … SELECT` passes in ClickHouse (relationships, then prior episodes, then cover within
+//! the integrated care system), so "why was this access not flagged?" has a stored answer for
+//! every access. The relationship windows per kind come from the settings.
+//!
+//! Cover within the care system (`covering_appointment`, binding `system`, the weakest): the
+//! duty doctor of a neighbouring practice covers a home visit or a session booked at the
+//! patient's own practice, and no feed says who covers whom. An access no relationship or prior
+//! episode explains is explained when the user's organisation is a peer (same `org_type`) of the
+//! patient's registered practice in the same integrated care system (`parent_code` of the
+//! organisation directory), the user holds a clinical role, and an appointment of the patient
+//! with that practice ends within hours of the access (`[analyzer.explanation.covering]`). It
+//! is below `organisation`, so it explains away only the rules that rest on "unexplained"
+//! (their `explained_away_at` is `system`), never a family, neighbour or co-worker finding, and
+//! it is never a prior episode for later accesses.
 
 use crate::error::AnalyzerError;
 use crate::rules::Binding;
@@ -21,8 +32,15 @@ pub(crate) const PRIOR_EPISODE: (&str, &str) = (
     "explain/prior_episode.sql",
     include_str!("explain/prior_episode.sql"),
 );
+pub(crate) const COVERING: (&str, &str) =
+    ("explain/covering.sql", include_str!("explain/covering.sql"));
 pub(crate) const BINDINGS: (&str, &str) =
     ("explain/bindings.sql", include_str!("explain/bindings.sql"));
+
+pub(crate) const LATE_CONTEXT_ACCESSES: (&str, &str) = (
+    "explain/late_context_accesses.sql",
+    include_str!("explain/late_context_accesses.sql"),
+);
 
 pub(crate) const CARE_VERSION: (&str, &str) = (
     "explain/care_version.sql",
@@ -30,6 +48,7 @@ pub(crate) const CARE_VERSION: (&str, &str) = (
 );
 
 const DAY_SECONDS: f64 = 86_400.0;
+const HOUR_SECONDS: f64 = 3_600.0;
 /// At most this many ids per lookup, so a query stays far below ClickHouse's query size limit.
 const LOOKUP_CHUNK: usize = 2_000;
 
@@ -43,7 +62,8 @@ pub(crate) enum Events {
     Only(Vec<String>),
 }
 
-/// Explains `events` of `window`, writing `version` (milliseconds) and `version + 1`.
+/// Explains `events` of `window`, writing `version` (milliseconds), `version + 1` (prior
+/// episodes) and `version + 2` (cover within the care system).
 pub(crate) async fn explain(
     clickhouse: &clickhouse::Client,
     settings: &ExplanationSettings,
@@ -89,6 +109,35 @@ pub(crate) async fn explain(
     query(clickhouse, PRIOR_EPISODE.0, PRIOR_EPISODE.1, &binds)?
         .execute()
         .await?;
+    let covering = &settings.covering;
+    if covering.enabled && !covering.kinds.is_empty() {
+        binds.insert("covering_kinds", BindValue::Texts(covering.kinds.clone()));
+        binds.insert(
+            "covering_before_seconds",
+            BindValue::UInt((covering.before_hours.max(0.0) * HOUR_SECONDS).round() as u64),
+        );
+        binds.insert(
+            "covering_after_seconds",
+            BindValue::UInt((covering.after_hours.max(0.0) * HOUR_SECONDS).round() as u64),
+        );
+        binds.insert(
+            "covering_same_type",
+            BindValue::UInt(u64::from(covering.same_org_type)),
+        );
+        binds.insert(
+            "covering_any_role",
+            BindValue::UInt(u64::from(covering.roles.is_empty())),
+        );
+        let roles = if covering.roles.is_empty() {
+            vec![String::new()]
+        } else {
+            covering.roles.clone()
+        };
+        binds.insert("covering_roles", BindValue::Texts(roles));
+        query(clickhouse, COVERING.0, COVERING.1, &binds)?
+            .execute()
+            .await?;
+    }
     Ok(())
 }
 

@@ -30,8 +30,8 @@ pub use near_real_time::poll_once;
 pub use precision::{rule_outcomes, RuleOutcome};
 pub use scoring::{score_case, ScoreComponents, ScoreInput};
 pub use settings::{
-    AnalyzerSettings, CaseSettings, ConfiguredRule, ExplanationSettings, KindWindow,
-    NearRealTimeSettings, ParamValue, RuleSettings,
+    AnalyzerSettings, CaseSettings, ConfiguredRule, CoveringSettings, ExplanationSettings,
+    KindWindow, NearRealTimeSettings, ParamValue, RuleSettings,
 };
 pub use watermark::load_watermark;
 pub use window::Window;
@@ -41,10 +41,12 @@ pub fn sql_files() -> Vec<(&'static str, &'static str)> {
     let mut files = vec![
         explain::EXPLAIN_WINDOW,
         explain::PRIOR_EPISODE,
+        explain::COVERING,
         explain::BINDINGS,
         explain::CARE_VERSION,
         job::FIRST_STORED,
         job::MOSTLY_UNEXPLAINED_ORGS,
+        explain::LATE_CONTEXT_ACCESSES,
     ];
     for rule in rules::REGISTRY {
         if let rules::Evaluation::Query { file, sql } = rule.evaluation {

@@ -1,10 +1,12 @@
 //! Care context that arrives after the access: an admission recorded hours later must explain
 //! the earlier access. When the care tables have moved since the last check, the standing
 //! findings of rules that care context can explain away (young enough for late context to
-//! matter) are explained again; those now explained at or above their rule's binding are
-//! marked with the explanation (kind, binding, relationship, source message), written on the
-//! case timeline, and their case is re-scored, or closed when nothing stands and nobody has
-//! started on it. A pending finding explained away is simply dropped.
+//! matter) are explained again, and so is every unexplained access (as young) of the patients
+//! whose relationships or merges arrived since, flagged or not, so the stored explanations say
+//! what the care context now says; those findings now explained at or above their rule's
+//! binding are marked with the explanation (kind, binding, relationship, source message),
+//! written on the case timeline, and their case is re-scored, or closed when nothing stands and
+//! nobody has started on it. A pending finding explained away is simply dropped.
 
 use crate::explain::{explain, explanations, Events};
 use crate::job::RunSummary;
@@ -17,6 +19,34 @@ use sqlx::{PgPool, Row};
 use std::collections::BTreeSet;
 
 const CARE_JOB: &str = "care_context";
+/// Events per explanation query (their ids are in the query text, far below its size limit).
+const EXPLAIN_CHUNK: usize = 2_000;
+
+/// The unexplained accesses, younger than `max_age_seconds`, of the patients whose care context
+/// was written after `since` (ms).
+async fn late_context_accesses(
+    clickhouse: &clickhouse::Client,
+    since: i64,
+    max_age_seconds: f64,
+) -> Result<Vec<String>, crate::AnalyzerError> {
+    let (file, sql) = crate::explain::LATE_CONTEXT_ACCESSES;
+    let binds = crate::sql::Binds::from([
+        (
+            "since",
+            crate::sql::BindValue::UInt(u64::try_from(since).unwrap_or(0)),
+        ),
+        (
+            "max_age_seconds",
+            crate::sql::BindValue::UInt(max_age_seconds.round() as u64),
+        ),
+    ]);
+    let mut events: Vec<String> = crate::sql::query(clickhouse, file, sql, &binds)?
+        .fetch_all()
+        .await?;
+    events.sort_unstable();
+    events.dedup();
+    Ok(events)
+}
 
 pub(crate) async fn reexplain_open(
     settings: &AnalyzerSettings,
@@ -49,21 +79,60 @@ pub(crate) async fn reexplain_open(
         .bind(settings.explanation.reexplain_max_age_days * 86_400.0)
         .fetch_all(&mut *transaction)
         .await?;
-    if !open.is_empty() {
-        let events: BTreeSet<String> = open.iter().map(|row| row.get("event_id")).collect();
-        let version = u64::try_from(now.as_millis()).unwrap_or(0);
-        let everything = Window {
-            start: 0,
-            end: u32::try_from(now.as_millis() / 1000 + 1).unwrap_or(u32::MAX),
+    let version = u64::try_from(now.as_millis()).unwrap_or(0);
+    let end = u32::try_from(now.as_millis() / 1000 + 1).unwrap_or(u32::MAX);
+    let everything = Window { start: 0, end };
+    let max_age_seconds = settings.explanation.reexplain_max_age_days.max(0.0) * 86_400.0;
+    if settings.explanation.reexplain_accesses {
+        // Accesses without findings, of the patients whose care context arrived since: stored
+        // after they occurred, so inside the last `max_age` (and a day for senders' clocks).
+        let late = late_context_accesses(clickhouse, seen, max_age_seconds).await?;
+        let open_events: BTreeSet<&str> = open
+            .iter()
+            .map(|row| row.get::<&str, _>("event_id"))
+            .collect();
+        let late: Vec<String> = late
+            .into_iter()
+            .filter(|event| !open_events.contains(event.as_str()))
+            .collect();
+        let recent = Window {
+            start: u32::try_from(now.as_millis() / 1000)
+                .unwrap_or(u32::MAX)
+                .saturating_sub((max_age_seconds + 86_400.0) as u32),
+            end,
         };
-        explain(
-            clickhouse,
-            &settings.explanation,
-            everything,
-            &Events::Only(events.into_iter().collect()),
-            version,
-        )
-        .await?;
+        for chunk in late.chunks(EXPLAIN_CHUNK) {
+            explain(
+                clickhouse,
+                &settings.explanation,
+                recent,
+                &Events::Only(chunk.to_vec()),
+                version,
+            )
+            .await?;
+        }
+        tracing::debug!(
+            accesses = late.len(),
+            "late care context: unflagged accesses explained again"
+        );
+    }
+    if !open.is_empty() {
+        let events: Vec<String> = open
+            .iter()
+            .map(|row| row.get::<String, _>("event_id"))
+            .collect::<BTreeSet<String>>()
+            .into_iter()
+            .collect();
+        for chunk in events.chunks(EXPLAIN_CHUNK) {
+            explain(
+                clickhouse,
+                &settings.explanation,
+                everything,
+                &Events::Only(chunk.to_vec()),
+                version,
+            )
+            .await?;
+        }
         let keys: Vec<(String, String)> = open
             .iter()
             .map(|row| (row.get("event_id"), row.get("patient_id")))

@@ -44,6 +44,9 @@ pub enum RulePath {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Binding {
+    /// Another organisation of the patient's integrated care system, covering for their
+    /// practice (the weakest: explains away only what rests on "unexplained").
+    System,
     Organisation,
     Team,
     User,
@@ -52,6 +55,7 @@ pub enum Binding {
 impl Binding {
     pub fn parse(raw: &str) -> Option<Self> {
         match raw {
+            "system" => Some(Self::System),
             "organisation" => Some(Self::Organisation),
             "team" => Some(Self::Team),
             "user" => Some(Self::User),

@@ -96,6 +96,47 @@ pub struct ExplanationSettings {
     pub prior_episode_days: f64,
     /// Open findings younger than this are re-explained when care context arrives later.
     pub reexplain_max_age_days: f64,
+    /// When care context arrives late, also re-explain every unexplained access (as young) of
+    /// the patients it is about, not only the accesses with standing findings.
+    pub reexplain_accesses: bool,
+    /// Cover within the integrated care system (`covering_appointment`).
+    pub covering: CoveringSettings,
+}
+
+/// Cover within the integrated care system: an access by a clinician of a peer organisation in
+/// the patient's integrated care system, within hours of an appointment of the patient at their
+/// own practice, is explained at the `system` level (`covering_appointment`). A duty doctor of
+/// a neighbouring practice covering a home visit or a session leaves exactly this trace, and no
+/// feed names who covers whom.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct CoveringSettings {
+    pub enabled: bool,
+    /// Relationship kinds whose end (an appointment's end) is the time covered; kinds without
+    /// an end (open encounters) are never used.
+    pub kinds: Vec<String>,
+    /// An access this long before the appointment's end is covered, in hours.
+    pub before_hours: f64,
+    /// An access this long after the appointment's end is covered, in hours.
+    pub after_hours: f64,
+    /// Only organisations of the practice's own type (practice for practice) cover.
+    pub same_org_type: bool,
+    /// National RBAC role codes of who may cover (the access's roles or the staff directory's);
+    /// empty: any role.
+    pub roles: Vec<String>,
+}
+
+impl Default for CoveringSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            kinds: vec!["appointment".to_owned()],
+            before_hours: 2.0,
+            after_hours: 12.0,
+            same_org_type: true,
+            roles: vec!["R8000".to_owned()],
+        }
+    }
 }
 
 impl Default for ExplanationSettings {
@@ -120,6 +161,8 @@ impl Default for ExplanationSettings {
             windows,
             prior_episode_days: 14.0,
             reexplain_max_age_days: 30.0,
+            reexplain_accesses: true,
+            covering: CoveringSettings::default(),
         }
     }
 }
@@ -267,7 +310,7 @@ fn configure(rule: &'static Rule, settings: RuleSettings) -> Result<ConfiguredRu
         Some("never") => None,
         Some(raw) => Some(Binding::parse(raw).ok_or_else(|| {
             problem(format!(
-                "explained_away_at {raw:?} is not organisation, team, user or never"
+                "explained_away_at {raw:?} is not system, organisation, team, user or never"
             ))
         })?),
     };

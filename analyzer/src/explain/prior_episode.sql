@@ -2,7 +2,8 @@
 -- by a prior legitimate episode when the same user had an access to the same patient explained
 -- by a relationship within `prior_episode_seconds` before it (continuity of care: results,
 -- letters, follow-up after the relationship's grace ended). Only relationship explanations
--- count as the prior episode, so episodes never chain. The explanation keeps the prior
+-- count as the prior episode (not prior episodes, nor cover within the care system), so
+-- episodes never chain. The explanation keeps the prior
 -- access's binding and names its relationship and source message; valid_from / valid_to are
 -- the prior access and the end of its continuity window. Written with `version` + 1 so it
 -- supersedes the first pass.
@@ -74,7 +75,7 @@ FROM
                     {@unexplained_pairs}
                 )
             GROUP BY event_id, patient_id, user_id
-            HAVING e_explained = 1 AND e_kind != 'prior_episode'
+            HAVING e_explained = 1 AND e_kind NOT IN ('prior_episode', 'covering_appointment')
         )
         GROUP BY patient_id, user_id
     ) AS joined_1 USING patient_id, user_id

@@ -5,9 +5,10 @@
 //! - an event already recorded (by an earlier run, or earlier in this one) is a duplicate;
 //! - a finding covered by a suppression in force (the first by id) is kept aside;
 //! - one within the grouping window of an open case about the user (the one whose accesses end
-//!   last) joins it: the case's first and last access are those it had when the run read it (or
-//!   when the run opened it), because a case's times are only rewritten when it is re-scored at
-//!   the end of the run;
+//!   last) joins it, and widens the case's first and last access for the findings after it
+//!   (the re-score at the end of the run writes the same widening): so an incident spanning
+//!   days is one case however much time a run covers (a replay of a month in minutes, or a
+//!   run after an outage), as it is when runs follow the accesses every few minutes;
 //! - otherwise it waits, and when the user's pending findings within the grouping window of it
 //!   (this run's and earlier ones, of any rule) reach the case-opening score, they open one case
 //!   for the patient of the earliest of them, moved into it in the order they were recorded.
@@ -246,10 +247,14 @@ fn step(
     let at = finding.occurred_at;
     let open_case = user
         .open
-        .iter()
+        .iter_mut()
         .filter(|(_, first, last)| *last >= at - window && *first <= at + window)
         .max_by_key(|(key, _, last)| (*last, *key))
-        .map(|(key, _, _)| *key);
+        .map(|(key, first, last)| {
+            *first = (*first).min(at);
+            *last = (*last).max(at);
+            *key
+        });
     if let Some(case) = open_case {
         plan.inserts.push(Insert {
             source: Source::Run(index),

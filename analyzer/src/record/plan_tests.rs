@@ -142,11 +142,14 @@ fn low_findings_wait_until_two_patients_open_a_case_that_later_ones_join() {
 }
 
 #[test]
-fn an_open_case_groups_by_the_times_it_had_when_the_run_read_it() {
+fn an_open_case_groups_by_its_latest_access_this_run_included() {
     let mut world = World::new(vec![
         finding("e0", "u", "p1", Severity::Low, 72.0),
-        // Within 72 h of e0 but not of the case as read: it waits.
+        // Within 72 h of e0 but not of the case as read: e0 widened it, so it joins too, as it
+        // would had a run recorded e0 before it.
         finding("e1", "u", "p2", Severity::Low, 72.5),
+        // Beyond 72 h of everything in the case: it waits.
+        finding("e2", "u", "p3", Severity::Low, 145.0),
     ]);
     world.cases = vec![
         case(6, "u", true, false, -10.0, -1.0),
@@ -159,13 +162,21 @@ fn an_open_case_groups_by_the_times_it_had_when_the_run_read_it() {
         case.standing = false;
     }
     let plan = world.plan();
-    assert_eq!(plan.outcomes, [Recorded::ExtendedCase, Recorded::Pending]);
+    assert_eq!(
+        plan.outcomes,
+        [
+            Recorded::ExtendedCase,
+            Recorded::ExtendedCase,
+            Recorded::Pending
+        ]
+    );
     assert_eq!(
         plan.inserts[0].case,
         CaseKey::Known(7),
         "closed cases take none"
     );
-    assert_eq!(plan.still_pending, [1]);
+    assert_eq!(plan.inserts[1].case, CaseKey::Known(7));
+    assert_eq!(plan.still_pending, [2]);
     assert_eq!(
         plan.touched.iter().copied().collect::<Vec<_>>(),
         [CaseKey::Known(7)]

@@ -19,7 +19,7 @@ pub const RULE: Rule = Rule {
     title: "No care relationship explains the access",
     default_severity: Severity::Low,
     path: RulePath::Scheduled,
-    explained_away_at: Some(Binding::Organisation),
+    explained_away_at: Some(Binding::System),
     params: &[],
     evaluation: Evaluation::Query {
         file: "no_relationship.sql",

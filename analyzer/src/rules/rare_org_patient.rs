@@ -19,7 +19,7 @@ pub const RULE: Rule = Rule {
     title: "Cross-region access without any contact",
     default_severity: Severity::Low,
     path: RulePath::Scheduled,
-    explained_away_at: Some(Binding::Organisation),
+    explained_away_at: Some(Binding::System),
     params: &[],
     evaluation: Evaluation::Query {
         file: "rare_org_patient.sql",

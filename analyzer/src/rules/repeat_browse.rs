@@ -6,7 +6,10 @@
 //!
 //! Evidence: the patient's access history in `access_explanations`: an explained access by the
 //! same user within `lookback_days`, and unexplained returns on at least `min_return_days`
-//! distinct days.
+//! distinct days after the day of the last explained one. Reads of the same session as the
+//! explained access are part of the episode, not returns: a record view is several events (the
+//! record, then its parts), and when care context arrives late and explains some of them
+//! first, the rest must not read as a return.
 
 use super::{Binding, Candidate, Evaluation, Param, ParamDefault, Rule, RulePath};
 use domain::Severity;
@@ -16,7 +19,7 @@ pub const RULE: Rule = Rule {
     title: "Returning to a patient after the episode of care ended",
     default_severity: Severity::Medium,
     path: RulePath::Scheduled,
-    explained_away_at: Some(Binding::Organisation),
+    explained_away_at: Some(Binding::System),
     params: &[
         Param {
             name: "lookback_days",

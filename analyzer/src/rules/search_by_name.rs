@@ -17,7 +17,7 @@ pub const RULE: Rule = Rule {
     title: "Found by a demographic search, no relationship",
     default_severity: Severity::Low,
     path: RulePath::Scheduled,
-    explained_away_at: Some(Binding::Organisation),
+    explained_away_at: Some(Binding::System),
     params: &[Param {
         name: "search_codes",
         default: ParamDefault::Codes(&["search", "search-type", "search-system", "110112"]),

@@ -7,6 +7,7 @@ mod alerts_fallback;
 mod alerts_outbox_lease;
 mod alerts_routing_reads;
 mod alerts_secrets;
+mod analyzer_covering;
 mod analyzer_identities;
 mod analyzer_near_real_time;
 mod analyzer_rules;
