@@ -93,6 +93,22 @@ async fn explanations(app: &TestApp, event_id: &str) -> (u64, u64) {
         .expect("explanations")
 }
 
+/// One scheduled run of `app`'s analyzer as of `now`, with `explainer` explaining.
+async fn scheduled(
+    app: &TestApp,
+    now: Timestamp,
+    explainer: analyzer::Explainer,
+) -> anyhow::Result<analyzer::RunSummary> {
+    analyzer::scheduled_once(
+        &app.analyzer_settings,
+        &app.clickhouse,
+        &app.pool,
+        now,
+        explainer,
+    )
+    .await
+}
+
 /// Holds the near-real-time loop's explanation lock (as a long poll would) until dropped.
 async fn hold_explanation_lock(app: &TestApp) -> sqlx::Transaction<'static, sqlx::Postgres> {
     let mut holder = app.pool.begin().await.expect("holder");
@@ -140,21 +156,15 @@ async fn the_scheduled_run_never_waits_for_the_explanation_while_the_fast_path_o
     // A poll is explaining (it holds the lock): the scheduled run goes on without it, and its
     // rules reach the explanation watermark (no later than its own settle).
     let holder = hold_explanation_lock(&app).await;
-    let scheduled = tokio::time::timeout(
+    let run = tokio::time::timeout(
         Duration::from_secs(20),
-        analyzer::scheduled_once(
-            settings,
-            &app.clickhouse,
-            &app.pool,
-            later,
-            analyzer::Explainer::NearRealTime,
-        ),
+        scheduled(&app, later, analyzer::Explainer::NearRealTime),
     )
     .await
     .expect("the scheduled run does not wait for the poll's lock")
     .expect("scheduled run");
     let settled = (later.as_millis() - settings.settle_ms) / 1000 * 1000;
-    assert_eq!(scheduled.watermark_ms, settled.min(explained_to));
+    assert_eq!(run.watermark_ms, settled.min(explained_to));
     let rule = analyzer::load_watermark(&app.pool, "rule:no_relationship")
         .await
         .expect("rule watermark");
@@ -177,13 +187,7 @@ async fn the_scheduled_run_never_waits_for_the_explanation_while_the_fast_path_o
     // Without the fast path, the scheduled run explains itself, so it does wait for the lock.
     let waits = tokio::time::timeout(
         Duration::from_secs(2),
-        analyzer::scheduled_once(
-            settings,
-            &app.clickhouse,
-            &app.pool,
-            later,
-            analyzer::Explainer::Scheduled,
-        ),
+        scheduled(&app, later, analyzer::Explainer::Scheduled),
     )
     .await;
     assert!(waits.is_err(), "the scheduled explainer takes the lock");
@@ -193,7 +197,6 @@ async fn the_scheduled_run_never_waits_for_the_explanation_while_the_fast_path_o
 #[tokio::test]
 async fn the_scheduled_run_explains_what_became_visible_behind_the_fast_path() {
     let app = TestApp::spawn("analyzer_nrt_sweep", Background::NONE).await;
-    let settings = &app.analyzer_settings;
     let event = patient_read(
         "behind-1",
         "555000000300",
@@ -216,13 +219,7 @@ async fn the_scheduled_run_explains_what_became_visible_behind_the_fast_path() {
     let holder = hold_explanation_lock(&app).await;
     tokio::time::timeout(
         Duration::from_secs(20),
-        analyzer::scheduled_once(
-            settings,
-            &app.clickhouse,
-            &app.pool,
-            later,
-            analyzer::Explainer::NearRealTime,
-        ),
+        scheduled(&app, later, analyzer::Explainer::NearRealTime),
     )
     .await
     .expect("no wait for the poll")
@@ -234,14 +231,8 @@ async fn the_scheduled_run_explains_what_became_visible_behind_the_fast_path() {
         "the sweep explained the event the fast path had passed"
     );
     // Swept again: explained events are left alone.
-    analyzer::scheduled_once(
-        settings,
-        &app.clickhouse,
-        &app.pool,
-        later,
-        analyzer::Explainer::NearRealTime,
-    )
-    .await
-    .expect("second run");
+    scheduled(&app, later, analyzer::Explainer::NearRealTime)
+        .await
+        .expect("second run");
     assert_eq!(explanations(&app, "behind-1").await, swept);
 }
