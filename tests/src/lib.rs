@@ -497,3 +497,22 @@ pub fn patient_read(
         reason: reason.map(str::to_owned),
     })
 }
+
+/// A FHIR `Encounter` in progress since `days_ago` days: `clinician` (SDS user id) of `org`
+/// (ODS code) caring for the patient with NHS number `nhs` — the care context many analyzer
+/// tests load to explain an access.
+pub fn in_progress_encounter(
+    id: &str,
+    nhs: &str,
+    clinician: &str,
+    org: &str,
+    days_ago: i64,
+) -> Value {
+    let start = (chrono::Utc::now() - chrono::Duration::days(days_ago)).to_rfc3339();
+    serde_json::json!({"resourceType": "Encounter", "id": id, "status": "in-progress",
+           "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "IMP"},
+           "subject": {"identifier": {"system": "https://fhir.nhs.uk/Id/nhs-number", "value": nhs}},
+           "participant": [{"individual": {"identifier": {"system": "https://fhir.nhs.uk/Id/sds-user-id", "value": clinician}}}],
+           "serviceProvider": {"identifier": {"system": "https://fhir.nhs.uk/Id/ods-organization-code", "value": org}},
+           "period": {"start": start}})
+}

@@ -41,13 +41,7 @@ fn appointment(id: &str, nhs: &str, gp: &str, hours_ago: i64) -> Value {
 }
 
 fn encounter(id: &str, nhs: &str, clinician: &str, org: &str) -> Value {
-    let start = (chrono::Utc::now() - chrono::Duration::days(1)).to_rfc3339();
-    json!({"resourceType": "Encounter", "id": id, "status": "in-progress",
-           "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "IMP"},
-           "subject": {"identifier": {"system": NHS, "value": nhs}},
-           "participant": [{"individual": {"identifier": {"system": SDS, "value": clinician}}}],
-           "serviceProvider": {"identifier": {"system": ODS, "value": org}},
-           "period": {"start": start}})
+    tests::in_progress_encounter(id, nhs, clinician, org, 1)
 }
 
 async fn view(app: &TestApp, id: &str, user: &str, org: &str, nhs: &str, role: &str) {

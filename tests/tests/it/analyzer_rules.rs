@@ -10,7 +10,6 @@ use tests::{patient_read, Background, TestApp};
 
 const NHS: &str = "https://fhir.nhs.uk/Id/nhs-number";
 const ODS: &str = "https://fhir.nhs.uk/Id/ods-organization-code";
-const SDS: &str = "https://fhir.nhs.uk/Id/sds-user-id";
 
 fn organisation(code: &str, parent: &str) -> Value {
     json!({"resourceType": "Organization", "id": code,
@@ -30,13 +29,7 @@ fn patient(nhs: &str, family: &str, line: &str, postcode: &str, died: Option<&st
 }
 
 fn encounter(id: &str, nhs: &str, clinician: &str, org: &str) -> Value {
-    let start = (chrono::Utc::now() - chrono::Duration::days(2)).to_rfc3339();
-    json!({"resourceType": "Encounter", "id": id, "status": "in-progress",
-           "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "IMP"},
-           "subject": {"identifier": {"system": NHS, "value": nhs}},
-           "participant": [{"individual": {"identifier": {"system": SDS, "value": clinician}}}],
-           "serviceProvider": {"identifier": {"system": ODS, "value": org}},
-           "period": {"start": start}})
+    tests::in_progress_encounter(id, nhs, clinician, org, 2)
 }
 
 async fn view(app: &TestApp, id: &str, user: &str, org: &str, nhs: &str, purpose: &str) {

@@ -167,19 +167,8 @@ async fn rerunning_a_window_with_many_findings_gives_the_same_rows() {
             ));
         }
     }
-    for (n, (user, recorded, patient, purpose)) in views.iter().enumerate() {
-        let event = careaudit::demo::patient_read_event(&careaudit::demo::ViewSpec {
-            event_id: format!("many-{n}"),
-            recorded: *recorded,
-            user_id: user.clone(),
-            user_name: "Test Clinician".to_owned(),
-            role_code: "R8000".to_owned(),
-            org_code: "RDM01".to_owned(),
-            nhs_number: patients[*patient].clone(),
-            purpose: (*purpose).to_owned(),
-            reason: (*purpose == "ETREAT").then(|| "unconscious patient".to_owned()),
-        });
-        assert_eq!(app.post_json(&event).await.0, 201);
+    for (n, view) in views.iter().enumerate() {
+        post_view(&app, &format!("many-{n}"), &patients, view).await;
     }
     sqlx::query(
         "INSERT INTO suppressions (user_id, reason, created_by, expires_at)
@@ -269,25 +258,31 @@ fn catch_up_batches(now: chrono::DateTime<chrono::Utc>) -> Vec<Vec<View>> {
     batches
 }
 
+/// Posts one view as a clinician of RDM01 (an emergency one gives its reason).
+async fn post_view(app: &TestApp, event_id: &str, patients: &[String], view: &View) {
+    let (user, recorded, patient, purpose) = view;
+    let event = careaudit::demo::patient_read_event(&careaudit::demo::ViewSpec {
+        event_id: event_id.to_owned(),
+        recorded: *recorded,
+        user_id: user.clone(),
+        user_name: "Test Clinician".to_owned(),
+        role_code: "R8000".to_owned(),
+        org_code: "RDM01".to_owned(),
+        nhs_number: patients[*patient].clone(),
+        purpose: (*purpose).to_owned(),
+        reason: (*purpose == "ETREAT").then(|| "unconscious patient".to_owned()),
+    });
+    assert_eq!(app.post_json(&event).await.0, 201);
+}
+
 async fn post_batches(app: &TestApp, patients: &[String], batches: &[Vec<View>]) {
     for (n, batch) in batches.iter().enumerate() {
         if n > 0 {
             // The next batch is stored in a later second of ClickHouse's clock.
             tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
         }
-        for (m, (user, recorded, patient, purpose)) in batch.iter().enumerate() {
-            let event = careaudit::demo::patient_read_event(&careaudit::demo::ViewSpec {
-                event_id: format!("step-{n}-{m}"),
-                recorded: *recorded,
-                user_id: user.clone(),
-                user_name: "Test Clinician".to_owned(),
-                role_code: "R8000".to_owned(),
-                org_code: "RDM01".to_owned(),
-                nhs_number: patients[*patient].clone(),
-                purpose: (*purpose).to_owned(),
-                reason: (*purpose == "ETREAT").then(|| "unconscious patient".to_owned()),
-            });
-            assert_eq!(app.post_json(&event).await.0, 201);
+        for (m, view) in batch.iter().enumerate() {
+            post_view(app, &format!("step-{n}-{m}"), patients, view).await;
         }
         app.wait_until_shipped().await;
     }
