@@ -6,9 +6,9 @@
 //! end stays one candidate, as it would in one window.
 
 use crate::error::AnalyzerError;
-use crate::explain::explanations;
+use crate::explain::{explain, explanations, Events};
 use crate::rules::{Candidate, CandidateRow, Evaluation, StatisticalInput};
-use crate::settings::{ConfiguredRule, ParamValue};
+use crate::settings::{ConfiguredRule, ExplanationSettings, ParamValue};
 use crate::sql::{query, BindValue, Binds};
 use crate::window::Window;
 use std::collections::HashSet;
@@ -17,14 +17,21 @@ use std::collections::HashSet;
 /// rule's catch-up.
 pub(crate) type Sessions = HashSet<(String, String, u32)>;
 
+/// Events per explanation query (their ids are in the query text).
+const EXPLAIN_CHUNK: usize = 2_000;
+
 /// The candidates of one rule over `window`: `run_binds` are the run's shared binds, and
 /// `sessions` the sessions earlier steps of the same catch-up took (extended with this one's).
+/// With `explain_first` (the near-real-time path, which runs ahead of the explanation pass), the
+/// candidates' own events are explained (at that version) before the rule looks their
+/// explanations up, so a fast rule never waits for the whole window to be explained.
 pub(crate) async fn candidates(
     clickhouse: &clickhouse::Client,
     configured: &ConfiguredRule,
     window: Window,
     run_binds: &Binds,
     sessions: &mut Sessions,
+    explain_first: Option<(&ExplanationSettings, u64)>,
 ) -> Result<Vec<Candidate>, AnalyzerError> {
     let found = match configured.rule.evaluation {
         Evaluation::Query { file, sql } => {
@@ -52,6 +59,21 @@ pub(crate) async fn candidates(
         }
     };
     let mut kept = collapse(found, sessions);
+    if let (Some(_), Some((explanation, version))) = (configured.explained_away_at, explain_first) {
+        let mut ids: Vec<String> = kept.iter().map(|c| c.event_id.clone()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        for chunk in ids.chunks(EXPLAIN_CHUNK) {
+            explain(
+                clickhouse,
+                explanation,
+                window,
+                &Events::Only(chunk.to_vec()),
+                version,
+            )
+            .await?;
+        }
+    }
     if let Some(level) = configured.explained_away_at {
         let keys: Vec<(String, String)> = kept
             .iter()

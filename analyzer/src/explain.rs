@@ -42,9 +42,9 @@ pub(crate) const LATE_CONTEXT_ACCESSES: (&str, &str) = (
     include_str!("explain/late_context_accesses.sql"),
 );
 
-pub(crate) const CARE_VERSION: (&str, &str) = (
-    "explain/care_version.sql",
-    include_str!("explain/care_version.sql"),
+pub(crate) const CARE_ARRIVED: (&str, &str) = (
+    "explain/care_arrived.sql",
+    include_str!("explain/care_arrived.sql"),
 );
 
 const DAY_SECONDS: f64 = 86_400.0;

@@ -85,9 +85,10 @@ pub async fn run(
     let fast = tokio::spawn(crate::near_real_time::run_loop(
         settings.clone(),
         rules.clone(),
-        clickhouse.clone(),
+        with_priority(&clickhouse, settings.near_real_time.clickhouse_priority),
         pool.clone(),
     ));
+    let clickhouse = with_priority(&clickhouse, settings.clickhouse_priority);
     let mut fast_path_lost = false;
     tokio::pin!(shutdown);
     let outcome = loop {
@@ -153,14 +154,20 @@ pub async fn run(
 }
 
 /// Whether the analyzer has evaluated everything ClickHouse stored before `stored_ms` (epoch
-/// milliseconds on ClickHouse's clock): the explanation pass and every enabled rule have reached
-/// it. What a demo or an evaluation waits for before it reads cases.
+/// milliseconds on ClickHouse's clock): the explanation pass, the late-care-context pass and
+/// every enabled rule have reached it. What a demo or an evaluation waits for before it reads
+/// cases.
 pub async fn caught_up(
     settings: &AnalyzerSettings,
     pool: &PgPool,
     stored_ms: i64,
 ) -> anyhow::Result<bool> {
-    let mut jobs = vec![EXPLAIN_JOB.to_owned()];
+    // The late-care-context pass too: care context sent last (as the simulator's late feeds
+    // are) is only seen once that pass has run over its stored time.
+    let mut jobs = vec![
+        EXPLAIN_JOB.to_owned(),
+        crate::reexplain::CARE_JOB.to_owned(),
+    ];
     for configured in settings.configured_rules()? {
         jobs.push(format!("rule:{}", configured.rule.id));
     }
@@ -170,6 +177,17 @@ pub async fn caught_up(
         }
     }
     Ok(true)
+}
+
+/// `client` with ClickHouse's query `priority` (0: none, the server's default).
+fn with_priority(client: &clickhouse::Client, priority: u8) -> clickhouse::Client {
+    if priority == 0 {
+        client.clone()
+    } else {
+        client
+            .clone()
+            .with_setting("priority", priority.to_string())
+    }
 }
 
 /// ClickHouse's current time in epoch milliseconds (whole seconds): the clock stored times and
@@ -221,6 +239,7 @@ pub async fn run_once(
                 end,
                 settings.overlap_ms,
                 &shared,
+                None,
             )
             .await?,
         );
@@ -305,6 +324,7 @@ async fn scheduled_tick(
                 end,
                 settings.overlap_ms,
                 &shared,
+                None,
             )
             .await?,
         );
@@ -503,8 +523,15 @@ pub(crate) async fn run_rule(
     end: u32,
     overlap_ms: i64,
     shared: &Binds,
+    explain_candidates_at: Option<Timestamp>,
 ) -> anyhow::Result<RunSummary> {
     let job = format!("rule:{}", configured.rule.id);
+    let explain_first = explain_candidates_at.map(|now| {
+        (
+            &settings.explanation,
+            u64::try_from(now.as_millis()).unwrap_or(0),
+        )
+    });
     let mut summary = RunSummary {
         watermark_ms: i64::from(end) * 1000,
         ..RunSummary::default()
@@ -527,9 +554,16 @@ pub(crate) async fn run_rule(
         if window.is_empty() {
             return Ok(summary);
         }
-        let found = candidates(clickhouse, configured, window, shared, &mut sessions)
-            .await
-            .with_context(|| format!("rule {} failed", configured.rule.id))?;
+        let found = candidates(
+            clickhouse,
+            configured,
+            window,
+            shared,
+            &mut sessions,
+            explain_first,
+        )
+        .await
+        .with_context(|| format!("rule {} failed", configured.rule.id))?;
         summary.candidates += found.len();
         let findings: Vec<NewFinding> = found
             .iter()

@@ -43,7 +43,7 @@ pub fn sql_files() -> Vec<(&'static str, &'static str)> {
         explain::PRIOR_EPISODE,
         explain::COVERING,
         explain::BINDINGS,
-        explain::CARE_VERSION,
+        explain::CARE_ARRIVED,
         job::FIRST_STORED,
         job::MOSTLY_UNEXPLAINED_ORGS,
         explain::LATE_CONTEXT_ACCESSES,

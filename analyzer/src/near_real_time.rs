@@ -1,8 +1,11 @@
-//! The near-real-time path: a sub-second poll of what ClickHouse has just stored. Each poll
-//! explains the new events (so the fast rules can tell a patient's own clinician from a
-//! curious colleague) and evaluates the rules that must raise a case within seconds
-//! (emergency_access, vip_patient, self_access, leaver_access), each over its own durable
-//! watermark, so a case is open a few seconds after the event became visible.
+//! The near-real-time path: sub-second polls of what ClickHouse has just stored. Two loops run
+//! side by side: one explains the new events (it owns the explanation watermark), the other
+//! evaluates the rules that must raise a case within seconds (emergency_access, vip_patient,
+//! self_access, leaver_access), each over its own durable watermark, up to what ClickHouse has
+//! stored — not up to what has been explained. A fast rule explains its own few candidates
+//! before it looks their explanations up (so it can tell a patient's own clinician from a
+//! curious colleague), and so a case is open a few seconds after the event became visible even
+//! when a flood of events keeps the explanation of everything else busy.
 
 use crate::job::{clickhouse_now, explain_until, run_rule, RunSummary};
 use crate::rules::RulePath;
@@ -12,7 +15,7 @@ use domain::Timestamp;
 use sqlx::PgPool;
 use std::time::Duration;
 
-/// One poll as of `now` (ClickHouse's clock).
+/// One poll as of `now` (ClickHouse's clock): the new events explained, then the fast rules.
 pub async fn poll_once(
     settings: &AnalyzerSettings,
     clickhouse: &clickhouse::Client,
@@ -20,18 +23,18 @@ pub async fn poll_once(
     now: Timestamp,
 ) -> anyhow::Result<RunSummary> {
     let rules = settings.configured_rules()?;
-    poll(settings, &rules, clickhouse, pool, now).await
+    explain_new(settings, clickhouse, pool, now).await?;
+    fast_rules(settings, &rules, clickhouse, pool, now).await
 }
 
-async fn poll(
+async fn explain_new(
     settings: &AnalyzerSettings,
-    rules: &[ConfiguredRule],
     clickhouse: &clickhouse::Client,
     pool: &PgPool,
     now: Timestamp,
-) -> anyhow::Result<RunSummary> {
+) -> anyhow::Result<u32> {
     let fast = &settings.near_real_time;
-    let end = explain_until(
+    explain_until(
         settings,
         clickhouse,
         pool,
@@ -39,7 +42,18 @@ async fn poll(
         fast.settle_ms,
         fast.overlap_ms,
     )
-    .await?;
+    .await
+}
+
+async fn fast_rules(
+    settings: &AnalyzerSettings,
+    rules: &[ConfiguredRule],
+    clickhouse: &clickhouse::Client,
+    pool: &PgPool,
+    now: Timestamp,
+) -> anyhow::Result<RunSummary> {
+    let fast = &settings.near_real_time;
+    let end = u32::try_from((now.as_millis() - fast.settle_ms).max(0) / 1000).unwrap_or(u32::MAX);
     let mut summary = RunSummary::default();
     for configured in rules
         .iter()
@@ -54,6 +68,7 @@ async fn poll(
             end,
             fast.overlap_ms,
             &Binds::new(),
+            Some(now),
         )
         .await?;
         summary.candidates += one.candidates;
@@ -64,24 +79,25 @@ async fn poll(
     Ok(summary)
 }
 
-/// Polls until the task is aborted (the scheduled loop owns shutdown).
-pub(crate) async fn run_loop(
-    settings: AnalyzerSettings,
-    rules: Vec<ConfiguredRule>,
-    clickhouse: clickhouse::Client,
-    pool: PgPool,
-) {
-    if !settings.near_real_time.enabled {
-        return;
-    }
+/// Runs `step` every `poll_interval_ms` (a late step delays the next, none is skipped) until
+/// the task is aborted, logging what it found and what failed.
+async fn every_poll<F, Fut>(
+    settings: &AnalyzerSettings,
+    clickhouse: &clickhouse::Client,
+    what: &str,
+    mut step: F,
+) where
+    F: FnMut(Timestamp) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<RunSummary>>,
+{
     let mut ticker = tokio::time::interval(Duration::from_millis(
         settings.near_real_time.poll_interval_ms.max(50),
     ));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
-        let result = match clickhouse_now(&clickhouse).await {
-            Ok(now) => poll(&settings, &rules, &clickhouse, &pool, now).await,
+        let result = match clickhouse_now(clickhouse).await {
+            Ok(now) => step(now).await,
             Err(error) => Err(error.into()),
         };
         match result {
@@ -93,8 +109,33 @@ pub(crate) async fn run_loop(
             Ok(_) => {}
             Err(error) => tracing::warn!(
                 error = format!("{error:#}"),
-                "near-real-time poll failed; the next poll retries its window"
+                "near-real-time {what} failed; the next poll retries its window"
             ),
         }
     }
+}
+
+/// Polls until the task is aborted (the scheduled loop owns shutdown): the explanation of new
+/// events and the fast rules, each in its own loop, so neither waits for the other.
+pub(crate) async fn run_loop(
+    settings: AnalyzerSettings,
+    rules: Vec<ConfiguredRule>,
+    clickhouse: clickhouse::Client,
+    pool: PgPool,
+) {
+    if !settings.near_real_time.enabled {
+        return;
+    }
+    let explaining = every_poll(&settings, &clickhouse, "explanation", |now| {
+        let (settings, clickhouse, pool) = (&settings, &clickhouse, &pool);
+        async move {
+            explain_new(settings, clickhouse, pool, now).await?;
+            Ok(RunSummary::default())
+        }
+    });
+    let ruling = every_poll(&settings, &clickhouse, "rules", |now| {
+        let (settings, rules, clickhouse, pool) = (&settings, &rules, &clickhouse, &pool);
+        async move { fast_rules(settings, rules, clickhouse, pool, now).await }
+    });
+    tokio::join!(explaining, ruling);
 }

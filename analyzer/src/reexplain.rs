@@ -18,28 +18,32 @@ use domain::Timestamp;
 use sqlx::{PgPool, Row};
 use std::collections::BTreeSet;
 
-const CARE_JOB: &str = "care_context";
+pub(crate) const CARE_JOB: &str = "care_context";
 /// Events per explanation query (their ids are in the query text, far below its size limit).
 const EXPLAIN_CHUNK: usize = 2_000;
 
+/// The window (`since`, `until`] of ClickHouse stored time, in seconds, as binds.
+fn stored_window(since: u32, until: u32) -> crate::sql::Binds {
+    crate::sql::Binds::from([
+        ("since", crate::sql::BindValue::UInt(u64::from(since))),
+        ("until", crate::sql::BindValue::UInt(u64::from(until))),
+    ])
+}
+
 /// The unexplained accesses, younger than `max_age_seconds`, of the patients whose care context
-/// was written after `since` (ms).
+/// became visible in ClickHouse in (`since`, `until`] (stored time, seconds).
 async fn late_context_accesses(
     clickhouse: &clickhouse::Client,
-    since: i64,
+    since: u32,
+    until: u32,
     max_age_seconds: f64,
 ) -> Result<Vec<String>, crate::AnalyzerError> {
     let (file, sql) = crate::explain::LATE_CONTEXT_ACCESSES;
-    let binds = crate::sql::Binds::from([
-        (
-            "since",
-            crate::sql::BindValue::UInt(u64::try_from(since).unwrap_or(0)),
-        ),
-        (
-            "max_age_seconds",
-            crate::sql::BindValue::UInt(max_age_seconds.round() as u64),
-        ),
-    ]);
+    let mut binds = stored_window(since, until);
+    binds.insert(
+        "max_age_seconds",
+        crate::sql::BindValue::UInt(max_age_seconds.round() as u64),
+    );
     let mut events: Vec<String> = crate::sql::query(clickhouse, file, sql, &binds)?
         .fetch_all()
         .await?;
@@ -56,17 +60,28 @@ pub(crate) async fn reexplain_open(
     now: Timestamp,
 ) -> anyhow::Result<RunSummary> {
     let mut summary = RunSummary::default();
-    let newest: u64 = clickhouse
-        .query(crate::explain::CARE_VERSION.1)
-        .fetch_one()
-        .await?;
-    let newest = i64::try_from(newest).unwrap_or(i64::MAX);
+    // The watermark is of ClickHouse's stored time (care_arrivals), not of the statements'
+    // receive time: a statement received earlier may become visible later (feeds ship
+    // concurrently; a collector ships its log after an outage). Inserts still in flight are
+    // left to the next run (`settle_ms`), as in the access windows.
+    let until =
+        u32::try_from((now.as_millis() - settings.settle_ms).max(0) / 1000).unwrap_or(u32::MAX);
     let mut transaction = pool.begin().await?;
     lock(&mut transaction, CARE_JOB).await?;
     let seen = load_watermark(&mut *transaction, CARE_JOB)
         .await?
         .unwrap_or(0);
-    if newest <= seen {
+    let since = u32::try_from(seen.max(0) / 1000).unwrap_or(u32::MAX);
+    if until <= since {
+        return Ok(summary);
+    }
+    let (file, sql) = crate::explain::CARE_ARRIVED;
+    let arrived: u64 = crate::sql::query(clickhouse, file, sql, &stored_window(since, until))?
+        .fetch_one()
+        .await?;
+    if arrived == 0 {
+        store_watermark(&mut transaction, CARE_JOB, i64::from(until) * 1000).await?;
+        transaction.commit().await?;
         return Ok(summary);
     }
     let explainable: Vec<String> = rules
@@ -86,7 +101,7 @@ pub(crate) async fn reexplain_open(
     if settings.explanation.reexplain_accesses {
         // Accesses without findings, of the patients whose care context arrived since: stored
         // after they occurred, so inside the last `max_age` (and a day for senders' clocks).
-        let late = late_context_accesses(clickhouse, seen, max_age_seconds).await?;
+        let late = late_context_accesses(clickhouse, since, until, max_age_seconds).await?;
         let open_events: BTreeSet<&str> = open
             .iter()
             .map(|row| row.get::<&str, _>("event_id"))
@@ -202,7 +217,7 @@ pub(crate) async fn reexplain_open(
             .await?;
         }
     }
-    store_watermark(&mut transaction, CARE_JOB, newest).await?;
+    store_watermark(&mut transaction, CARE_JOB, i64::from(until) * 1000).await?;
     transaction.commit().await?;
     Ok(summary)
 }

@@ -34,6 +34,11 @@ pub struct AnalyzerSettings {
     pub unexplained_org_lookback_days: f64,
     /// Findings about the same user this close in time join one case, in seconds.
     pub grouping_window_seconds: f64,
+    /// ClickHouse's `priority` of the scheduled runs' queries (smaller is more urgent; 0: no
+    /// priority). ClickHouse pauses a query while one of a more urgent priority runs, so with
+    /// the near-real-time polls at 1 a long scheduled query on a busy server does not delay
+    /// them.
+    pub clickhouse_priority: u8,
     pub near_real_time: NearRealTimeSettings,
     pub explanation: ExplanationSettings,
     pub cases: CaseSettings,
@@ -50,6 +55,7 @@ impl Default for AnalyzerSettings {
             max_window_ms: 86_400_000,
             unexplained_org_lookback_days: 35.0,
             grouping_window_seconds: 72.0 * 3600.0,
+            clickhouse_priority: 2,
             near_real_time: NearRealTimeSettings::default(),
             explanation: ExplanationSettings::default(),
             cases: CaseSettings::default(),
@@ -65,6 +71,8 @@ pub struct NearRealTimeSettings {
     pub poll_interval_ms: u64,
     pub settle_ms: i64,
     pub overlap_ms: i64,
+    /// ClickHouse's `priority` of the polls' queries (see `AnalyzerSettings::clickhouse_priority`).
+    pub clickhouse_priority: u8,
 }
 
 impl Default for NearRealTimeSettings {
@@ -74,6 +82,7 @@ impl Default for NearRealTimeSettings {
             poll_interval_ms: 500,
             settle_ms: 1_000,
             overlap_ms: 10_000,
+            clickhouse_priority: 1,
         }
     }
 }

@@ -155,7 +155,11 @@ fi
 PASSWORD="bench-$(date +%s%N)"
 CAREAUDIT_ACCOUNT_PASSWORD=$PASSWORD "$BIN" account create bench --display-name "Benchmark" --role administrator
 
-CAREAUDIT__DASHBOARDS__LISTEN=127.0.0.1:$PORT RUST_LOG=warn "$BIN" dashboards &
+# The server's ClickHouse queries go to system.query_log (scripts/services configures it), for
+# the per-query profile printed after the run.
+PROFILE_FROM=$(echo "SELECT toUnixTimestamp(now())" | ch)
+CAREAUDIT__CLICKHOUSE__SETTINGS__LOG_QUERIES=1 \
+    CAREAUDIT__DASHBOARDS__LISTEN=127.0.0.1:$PORT RUST_LOG=warn "$BIN" dashboards &
 SERVER_PID=$!
 for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.2; done
 
@@ -166,4 +170,17 @@ target/release/examples/bench_dashboards --url "http://127.0.0.1:$PORT" \
     --patients "$OUT/patients.txt" --cases "$OUT/cases.tsv" --blocks "$BLOCKS" | tee "$OUT/results.md"
 echo "load after the measured run: $(cat /proc/loadavg)" | tee -a "$OUT/load.txt"
 flock -u 9
+# Every ClickHouse query the server ran for the pages (all blocks, the warm-up included), by the
+# comment line its SQL file starts with.
+echo "SYSTEM FLUSH LOGS" | ch >/dev/null
+cat <<SQL | ch | tee "$OUT/profile.txt"
+SELECT substring(query, 1, position(query, '\n') - 1) AS query_file, count() AS queries,
+       round(quantileExact(0.5)(query_duration_ms)) AS p50_ms, max(query_duration_ms) AS max_ms,
+       round(quantileExact(0.99)(query_duration_ms)) AS p99_ms,
+       round(avg(read_rows)) AS mean_rows_read, formatReadableSize(max(memory_usage)) AS peak_memory
+FROM system.query_log
+WHERE type = 2 AND event_time >= toDateTime($PROFILE_FROM) AND query LIKE '--%'
+GROUP BY query_file ORDER BY p99_ms DESC
+FORMAT PrettyCompactNoEscapes
+SQL
 echo "results: $OUT/results.md (parts: $OUT/parts.txt); commit $(git rev-parse --short HEAD)"

@@ -101,6 +101,9 @@ struct Queries {
     case_payloads: &'static str,
     /// Whether the payload query takes the findings' time bounds (this branch).
     payloads_bounded: bool,
+    case_peer_daily: &'static str,
+    /// Whether the peer chart's query reads access_days_by_org (binds the organisation first).
+    peers_by_org: bool,
 }
 
 const BEFORE: Queries = Queries {
@@ -114,6 +117,8 @@ const BEFORE: Queries = Queries {
     case_explanations: include_str!("../../bench/dashboards/before/case_evidence_explanations.sql"),
     case_payloads: include_str!("../../bench/dashboards/before/case_evidence_payloads.sql"),
     payloads_bounded: false,
+    case_peer_daily: include_str!("../../bench/dashboards/before/case_evidence_peer_daily.sql"),
+    peers_by_org: false,
 };
 
 const AFTER: Queries = Queries {
@@ -123,10 +128,24 @@ const AFTER: Queries = Queries {
     case_explanations: include_str!("../src/case_evidence/explanations.sql"),
     case_payloads: include_str!("../src/case_evidence/payloads.sql"),
     payloads_bounded: true,
+    case_peer_daily: include_str!("../src/case_evidence/peer_daily.sql"),
+    peers_by_org: true,
 };
 
 type TraceAnswer = (Vec<RawRow>, Vec<ExplanationRow>);
-type CaseAnswer = (Vec<TimelineRow>, Vec<ExplanationRow>, Vec<PayloadRow>);
+#[derive(Debug, Row, Deserialize, PartialEq)]
+#[allow(dead_code)]
+struct PeerDay {
+    day: u16,
+    total: u64,
+}
+
+type CaseAnswer = (
+    Vec<TimelineRow>,
+    Vec<ExplanationRow>,
+    Vec<PayloadRow>,
+    Vec<PeerDay>,
+);
 
 /// The trace's two ClickHouse queries, concurrently as the dashboards run them (one identity,
 /// all time, all organisations).
@@ -164,9 +183,13 @@ struct BenchCase {
     user: String,
     event_id: String,
     occurred_at: u32,
+    /// The user's organisation and first role in the staff directory (the peer group).
+    org: String,
+    role: String,
 }
 
-/// The case page's three per-patient ClickHouse queries, concurrently as the page runs them.
+/// The case page's three per-patient ClickHouse queries and its peer-group chart, concurrently
+/// as the page runs them.
 async fn case_queries(
     clickhouse: &clickhouse::Client,
     queries: &Queries,
@@ -197,11 +220,35 @@ async fn case_queries(
             .bind(case.occurred_at - 86_400)
             .bind(case.occurred_at + 86_400);
     }
-    let (timeline, mut explanations, payloads) =
-        tokio::try_join!(timeline, explanations, payloads.fetch_all::<PayloadRow>())
-            .expect("case queries");
+    // The chart's whole days, as the page binds them.
+    let peers_to = (case.occurred_at + 86_400) / 86_400 * 86_400;
+    let peers_from = peers_to - 60 * 86_400;
+    let peers = clickhouse.query(queries.case_peer_daily);
+    let peers = if queries.peers_by_org {
+        peers
+            .bind(&case.org)
+            .bind(peers_from)
+            .bind(peers_to)
+            .bind(&case.org)
+            .bind(&case.role)
+            .bind(&case.user)
+    } else {
+        peers
+            .bind(&case.org)
+            .bind(&case.role)
+            .bind(&case.user)
+            .bind(peers_from)
+            .bind(peers_to)
+    };
+    let (timeline, mut explanations, payloads, peers) = tokio::try_join!(
+        timeline,
+        explanations,
+        payloads.fetch_all::<PayloadRow>(),
+        peers.fetch_all::<PeerDay>()
+    )
+    .expect("case queries");
     explanations.sort_by(|a, b| a.event_id.cmp(&b.event_id));
-    (timeline, explanations, payloads)
+    (timeline, explanations, payloads, peers)
 }
 
 type Timed<'a> = Pin<Box<dyn Future<Output = Duration> + 'a>>;
@@ -307,7 +354,11 @@ async fn main() {
         .lines()
         .map(str::to_owned)
         .collect();
-    let cases: Vec<BenchCase> = std::fs::read_to_string(argument("--cases"))
+    let clickhouse = clickhouse::Client::default()
+        .with_url(argument("--clickhouse-url"))
+        .with_database(argument("--database"))
+        .with_validation(false);
+    let mut cases: Vec<BenchCase> = std::fs::read_to_string(argument("--cases"))
         .expect("cases")
         .lines()
         .map(|line| {
@@ -323,14 +374,20 @@ async fn main() {
                 user: fields[2].to_owned(),
                 event_id: fields[3].to_owned(),
                 occurred_at: fields[4].parse().expect("epoch seconds"),
+                org: String::new(),
+                role: String::new(),
             }
         })
         .collect();
+    for case in &mut cases {
+        (case.org, case.role) = clickhouse
+            .query("SELECT org_code, role_codes[1] FROM staff WHERE user_id = ? ORDER BY version DESC LIMIT 1")
+            .bind(&case.user)
+            .fetch_one::<(String, String)>()
+            .await
+            .expect("the case's user in the staff directory");
+    }
     let blocks: usize = argument("--blocks").parse().expect("blocks");
-    let clickhouse = clickhouse::Client::default()
-        .with_url(argument("--clickhouse-url"))
-        .with_database(argument("--database"))
-        .with_validation(false);
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -479,11 +536,14 @@ async fn main() {
         let [page, main_case, branch_case, page_raw] = case_times;
         let (page_p99, line) = summary("case page (HTML), this branch", &label, page);
         println!("{line}");
-        let (main_case_p99, line) =
-            summary("case page's per-patient queries, main", &label, main_case);
+        let (main_case_p99, line) = summary(
+            "case page's ClickHouse queries (per patient + peers), main",
+            &label,
+            main_case,
+        );
         println!("{line}");
         let (branch_case_p99, line) = summary(
-            "case page's per-patient queries, this branch",
+            "case page's ClickHouse queries (per patient + peers), this branch",
             &label,
             branch_case,
         );

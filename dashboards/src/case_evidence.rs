@@ -443,7 +443,8 @@ async fn activity(
     summary: &alerts::CaseSummary,
     staff: Option<&StaffRow>,
 ) -> Result<Activity, clickhouse::error::Error> {
-    let to = seconds(summary.last_event_at + chrono::Duration::days(1));
+    // Whole days: the chart shows days, and the peers' table is kept by day.
+    let to = seconds(summary.last_event_at + chrono::Duration::days(1)) / 86_400 * 86_400;
     let from = to.saturating_sub((ACTIVITY_DAYS * 86_400) as u32);
     let (org, role) = staff.map_or((summary.org_code.clone(), String::new()), |staff| {
         (
@@ -470,10 +471,11 @@ async fn activity(
         let days = clickhouse
             .query(include_str!("case_evidence/peer_daily.sql"))
             .bind(&org)
-            .bind(&role)
-            .bind(&summary.user_id)
             .bind(from)
             .bind(to)
+            .bind(&org)
+            .bind(&role)
+            .bind(&summary.user_id)
             .fetch_all::<PeerDay>();
         tokio::try_join!(count, days)
     };

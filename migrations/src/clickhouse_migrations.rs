@@ -62,6 +62,16 @@ pub fn clickhouse_migrations() -> &'static [ClickHouseMigration] {
             name: "0020_access_by_patient.sql",
             sql: include_str!("../clickhouse/0020_access_by_patient.sql"),
         },
+        ClickHouseMigration {
+            version: 21,
+            name: "0021_access_days_by_org.sql",
+            sql: include_str!("../clickhouse/0021_access_days_by_org.sql"),
+        },
+        ClickHouseMigration {
+            version: 22,
+            name: "0022_care_arrivals.sql",
+            sql: include_str!("../clickhouse/0022_care_arrivals.sql"),
+        },
     ];
     MIGRATIONS
 }

@@ -4,6 +4,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
+use std::collections::BTreeMap;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -22,6 +23,12 @@ pub struct ClickHouseSettings {
     pub user: String,
     #[serde(default = "empty_secret")]
     pub password: SecretString,
+    /// ClickHouse settings sent with every query of every component (`[clickhouse.settings]`,
+    /// e.g. `log_queries = "1"` to have `system.query_log` record careaudit's queries, or
+    /// `max_execution_time`); a component may add its own on top (the analyzer's query
+    /// priorities).
+    #[serde(default)]
+    pub settings: BTreeMap<String, String>,
 }
 
 fn default_clickhouse_user() -> String {
@@ -41,11 +48,14 @@ impl ClickHouseSettings {
 
     /// A client without a default database, for `CREATE DATABASE`.
     pub fn server_client(&self) -> clickhouse::Client {
-        clickhouse::Client::default()
-            .with_url(&self.url)
-            .with_user(&self.user)
-            .with_password(self.password.expose_secret())
-            .with_validation(false)
+        self.settings.iter().fold(
+            clickhouse::Client::default()
+                .with_url(&self.url)
+                .with_user(&self.user)
+                .with_password(self.password.expose_secret())
+                .with_validation(false),
+            |client, (name, value)| client.with_setting(name, value),
+        )
     }
 }
 

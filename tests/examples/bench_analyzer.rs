@@ -157,6 +157,7 @@ async fn main() -> anyhow::Result<()> {
             database: DATABASE.to_owned(),
             user: "default".to_owned(),
             password: SecretString::from(String::new()),
+            settings: Default::default(),
         },
         postgres: PostgresSettings {
             url: SecretString::from(format!("{server}/{DATABASE}")),

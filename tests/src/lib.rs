@@ -77,6 +77,7 @@ pub async fn fresh_stores(test_name: &str) -> StoreSettings {
         database: name.clone(),
         user: "default".to_owned(),
         password: SecretString::from(String::new()),
+        settings: Default::default(),
     };
     let reachable = clickhouse
         .server_client()

@@ -4,7 +4,8 @@
 //! explained, weakly (`covering_appointment`, binding `system`), and raises no "unexplained"
 //! finding, while a non-clinician of that practice, a practice of another system, a hospital of
 //! the same system and a look with no appointment near stay unexplained; and care context that
-//! arrives late explains again the accesses no rule flagged, not only those with findings.
+//! arrives late explains again the accesses no rule flagged, not only those with findings, also
+//! when it becomes visible after care context received later (the check is on stored time).
 
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -373,4 +374,52 @@ async fn repeat_browse_counts_the_days_after_the_episode_not_the_episode_day() {
     .expect("findings");
     // Two days of return after the episode's day: only the third-day access makes the pattern.
     assert_eq!(flagged, ["rb-third-day"]);
+}
+
+#[tokio::test]
+async fn care_context_stored_after_a_later_received_statement_still_explains_again() {
+    let app = TestApp::spawn("analyzer_late_stored", Background::NONE).await;
+    load_region(&app).await;
+    view(
+        &app,
+        "e-stored-late",
+        "555000000305",
+        "RDM01",
+        "9990003033",
+        "R8000",
+    )
+    .await;
+    run(&app, &app.analyzer_settings).await;
+    assert_eq!(
+        explanations(&app).await.get("e-stored-late"),
+        Some(&(String::new(), String::new()))
+    );
+    // Other care context arrives and is checked: the late-context watermark passes its time.
+    app.load_fhir(encounter(
+        "enc-other",
+        "9990003025",
+        "555000000305",
+        "RDM01",
+    ))
+    .await;
+    run(&app, &app.analyzer_settings).await;
+    // Now a statement received before that one becomes visible (a collector shipping its
+    // write-ahead log late): its version, the receive time, is behind the check, but it was
+    // stored after it, and it still explains the access.
+    let received_earlier = domain::Timestamp::now().as_millis() - 3_600_000;
+    app.clickhouse
+        .query(&format!(
+            "INSERT INTO care_relationships (relationship_id, patient_id, kind, user_id, team, \
+             org_code, valid_from, valid_to, source_channel, source_message_id, version, deleted) \
+             VALUES ('hl7:RDM01:V-late:attending', '9990003033', 'clinician', '555000000305', '', \
+             'RDM01', now() - 86400, NULL, 'hl7v2_mllp', 'RDM01|MSG-late', {received_earlier}, 0)"
+        ))
+        .execute()
+        .await
+        .expect("insert");
+    run(&app, &app.analyzer_settings).await;
+    assert_eq!(
+        explanations(&app).await.get("e-stored-late"),
+        Some(&("clinician".to_owned(), "user".to_owned()))
+    );
 }

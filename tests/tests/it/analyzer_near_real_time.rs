@@ -1,6 +1,7 @@
 //! The near-real-time path: with careaudit's loops running (analyzer and alerts in the
 //! background, as in production) and a steady stream of ordinary views arriving, an emergency
-//! access opens a case on its own, without waiting for the scheduled rules.
+//! access opens a case on its own, without waiting for the scheduled rules, nor for the
+//! explanation of the other new events.
 
 use domain::Timestamp;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -235,4 +236,111 @@ async fn the_scheduled_run_explains_what_became_visible_behind_the_fast_path() {
         .await
         .expect("second run");
     assert_eq!(explanations(&app, "behind-1").await, swept);
+}
+
+#[tokio::test]
+async fn the_fast_rules_open_a_case_while_the_explanation_of_everything_else_is_behind() {
+    let mut app = TestApp::spawn("analyzer_nrt_ahead", Background::NONE).await;
+    app.analyzer_settings.schedule = "0 0 * * * *".to_owned();
+    // A VIP in the care of one clinician (an encounter: explained at the user level).
+    app.load(
+        "/load/vip",
+        "text/csv",
+        "nhs_number,flag,reason\n9990002088,vip,public figure\n".to_owned(),
+    )
+    .await;
+    app.load_fhir(tests::in_progress_encounter(
+        "enc-vip",
+        "9990002088",
+        "555000000312",
+        "RDM01",
+        1,
+    ))
+    .await;
+    app.wait_until_shipped().await;
+    // The explanation of the new events is held up (as a flood of events would keep it busy):
+    // its lock is taken before the loops start, so no poll explains anything.
+    let holder = hold_explanation_lock(&app).await;
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    tokio::spawn(analyzer::run(
+        app.analyzer_settings.clone(),
+        app.stores.clone(),
+        shutdown.clone().cancelled_owned(),
+    ));
+    for (id, user, patient, purpose, reason) in [
+        ("nrt-routine", "555000000310", "9990001275", "TREAT", None),
+        (
+            "nrt-ahead",
+            "555000000311",
+            "9990001283",
+            "BTG",
+            Some("collapsed in clinic"),
+        ),
+        // The VIP's own clinician, and a colleague with no part in their care.
+        ("nrt-vip-carer", "555000000312", "9990002088", "TREAT", None),
+        (
+            "nrt-vip-curious",
+            "555000000313",
+            "9990002088",
+            "TREAT",
+            None,
+        ),
+    ] {
+        let event = patient_read(id, user, "RDM01", patient, purpose, reason);
+        assert_eq!(app.post_json(&event).await.0, 201, "{id}");
+    }
+    let case_of = |event: &'static str, rule: &'static str| {
+        let pool = app.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, String>(
+                "SELECT c.reference FROM cases c JOIN findings f ON f.case_id = c.id
+             WHERE f.event_id = $1 AND f.rule_id = $2",
+            )
+            .bind(event)
+            .bind(rule)
+            .fetch_optional(&pool)
+            .await
+            .ok()
+            .flatten()
+        }
+    };
+    let case = wait_for(
+        "a case for the emergency access while the explanation waits",
+        Duration::from_secs(30),
+        || case_of("nrt-ahead", "emergency_access"),
+    )
+    .await;
+    assert!(case.starts_with("CA-"));
+    wait_for(
+        "a case for the curious colleague's look at the VIP",
+        Duration::from_secs(30),
+        || case_of("nrt-vip-curious", "vip_patient"),
+    )
+    .await;
+    // vip_patient explained its own candidates (the only fast rule that can be explained away):
+    // the carer's look is explained by the encounter, so it raised nothing; the routine view,
+    // no fast rule's candidate, waits for the explanation pass, which has not run.
+    assert_eq!(case_of("nrt-vip-carer", "vip_patient").await, None);
+    let pending: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pending_findings WHERE event_id = 'nrt-vip-carer'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("pending");
+    assert_eq!(pending, 0);
+    assert_eq!(explanations(&app, "nrt-vip-carer").await.0, 1);
+    assert_eq!(explanations(&app, "nrt-routine").await.0, 0);
+    let watermark = analyzer::load_watermark(&app.pool, "explain")
+        .await
+        .expect("watermark");
+    assert_eq!(watermark, None, "nothing explained by the explanation pass");
+    // Released, the pass explains the rest.
+    holder.rollback().await.expect("release");
+    wait_for(
+        "the routine view explained",
+        Duration::from_secs(30),
+        || async { (explanations(&app, "nrt-routine").await.0 > 0).then_some(()) },
+    )
+    .await;
+    shutdown.cancel();
 }

@@ -221,6 +221,7 @@ async fn clickhouse_down_for_30_seconds_under_load_loses_nothing() {
             database: shared.clickhouse.database.clone(),
             user: "default".to_owned(),
             password: SecretString::from(String::new()),
+            settings: Default::default(),
         },
         postgres: shared.postgres.clone(),
     };

@@ -21,6 +21,7 @@ mod care_hl7;
 mod case_merge_share;
 mod case_workflow;
 mod dashboards_access;
+mod dashboards_activity;
 mod dashboards_authorization;
 mod dashboards_bulk;
 mod dashboards_chdb;
