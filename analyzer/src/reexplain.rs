@@ -63,9 +63,17 @@ pub(crate) async fn reexplain_open(
     // The watermark is of ClickHouse's stored time (care_arrivals), not of the statements'
     // receive time: a statement received earlier may become visible later (feeds ship
     // concurrently; a collector ships its log after an outage). Inserts still in flight are
-    // left to the next run (`settle_ms`), as in the access windows.
-    let until =
-        u32::try_from((now.as_millis() - settings.settle_ms).max(0) / 1000).unwrap_or(u32::MAX);
+    // left to the next run (`settle_ms`), as in the access windows. Never past ClickHouse's own
+    // clock (its current second excluded, rows may still land in it): a run as of a later
+    // `now` (a caller's clock ahead of the server's) would otherwise mark as seen stored times
+    // that have not happened yet.
+    let clock = crate::job::clickhouse_now(clickhouse).await?.as_millis() / 1000 - 1;
+    let until = u32::try_from(
+        ((now.as_millis() - settings.settle_ms) / 1000)
+            .min(clock)
+            .max(0),
+    )
+    .unwrap_or(u32::MAX);
     let mut transaction = pool.begin().await?;
     lock(&mut transaction, CARE_JOB).await?;
     let seen = load_watermark(&mut *transaction, CARE_JOB)
