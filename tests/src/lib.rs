@@ -423,6 +423,29 @@ impl TestApp {
     }
 }
 
+/// Puts a test database back as it was before ClickHouse migration `version`: drops `objects`
+/// (its tables and views, views first) and takes the migration out of the ledger, so that the
+/// next `migrate_all` applies it to the rows already stored (a migration test's set-up).
+pub async fn unapply_clickhouse_migration(
+    client: &clickhouse::Client,
+    version: u32,
+    objects: &[&str],
+) {
+    let mut statements: Vec<String> = objects
+        .iter()
+        .map(|object| format!("DROP TABLE {object}"))
+        .collect();
+    statements.extend([
+        "CREATE TABLE ledger_copy AS schema_migrations".to_owned(),
+        format!("INSERT INTO ledger_copy SELECT * FROM schema_migrations FINAL WHERE version != {version}"),
+        "DROP TABLE schema_migrations".to_owned(),
+        "RENAME TABLE ledger_copy TO schema_migrations".to_owned(),
+    ]);
+    for statement in statements {
+        client.query(&statement).execute().await.expect(&statement);
+    }
+}
+
 /// Polls `probe` until it yields a value or `timeout` passes (then panics naming `what`).
 pub async fn wait_for<T, F, Fut>(what: &str, timeout: Duration, mut probe: F) -> T
 where

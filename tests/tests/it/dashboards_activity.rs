@@ -116,16 +116,12 @@ async fn the_peer_chart_counts_distinct_patients_of_the_same_organisation_and_ro
     // again backfills the stored events, and the chart is the same (also when the backfill runs
     // twice, as a re-run after a crash in its middle would).
     let client = app.stores.clickhouse.client();
-    run(&client, "DROP TABLE access_days_by_org_mv").await;
-    run(&client, "DROP TABLE access_days_by_org").await;
-    run(&client, "CREATE TABLE ledger_copy AS schema_migrations").await;
-    run(
+    tests::unapply_clickhouse_migration(
         &client,
-        "INSERT INTO ledger_copy SELECT * FROM schema_migrations FINAL WHERE version != 21",
+        21,
+        &["access_days_by_org_mv", "access_days_by_org"],
     )
     .await;
-    run(&client, "DROP TABLE schema_migrations").await;
-    run(&client, "RENAME TABLE ledger_copy TO schema_migrations").await;
     migrations::migrate_all(&app.stores)
         .await
         .expect("migrate applies 0021");

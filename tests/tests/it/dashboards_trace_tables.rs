@@ -100,22 +100,17 @@ async fn the_trace_tables_are_backfilled_once_in_effect_and_kept_up_by_their_vie
         .expect("migration 0020");
 
     // A database as it was before 0020: the tables and views gone, the ledger without 0020.
-    for table in [
-        "access_by_patient_mv",
-        "access_by_patient",
-        "access_explanations_by_patient_mv",
-        "access_explanations_by_patient",
-    ] {
-        run(&client, &format!("DROP TABLE {table}")).await;
-    }
-    run(&client, "CREATE TABLE ledger_copy AS schema_migrations").await;
-    run(
+    tests::unapply_clickhouse_migration(
         &client,
-        "INSERT INTO ledger_copy SELECT * FROM schema_migrations FINAL WHERE version != 20",
+        20,
+        &[
+            "access_by_patient_mv",
+            "access_by_patient",
+            "access_explanations_by_patient_mv",
+            "access_explanations_by_patient",
+        ],
     )
     .await;
-    run(&client, "DROP TABLE schema_migrations").await;
-    run(&client, "RENAME TABLE ledger_copy TO schema_migrations").await;
 
     // Events stored before the migration: one of them twice (a retried insert), one explained
     // twice (the later evaluation wins), one not evaluated.
