@@ -236,8 +236,7 @@ pub async fn run_once(
                 configured,
                 clickhouse,
                 pool,
-                end,
-                settings.overlap_ms,
+                (end, settings.overlap_ms),
                 &shared,
                 None,
             )
@@ -321,8 +320,7 @@ async fn scheduled_tick(
                 configured,
                 clickhouse,
                 pool,
-                end,
-                settings.overlap_ms,
+                (end, settings.overlap_ms),
                 &shared,
                 None,
             )
@@ -512,16 +510,17 @@ fn seconds(millis: i64) -> u32 {
     u32::try_from(millis.max(0) / 1000).unwrap_or(u32::MAX)
 }
 
-/// Evaluates one rule over its window up to `end` (seconds), in steps of at most
-/// `max_window_ms` of stored time, recording each step's findings and its watermark in one
-/// transaction. `shared` holds the run's binds ([`run_binds`]).
+/// Evaluates one rule over its window up to `end` (seconds; each window starts `overlap_ms`
+/// before the rule's watermark), in steps of at most `max_window_ms` of stored time, recording
+/// each step's findings and its watermark in one transaction. `shared` holds the run's binds
+/// ([`run_binds`]); with `explain_candidates_at` (the near-real-time path, ahead of the
+/// explanation pass) the candidates' events are explained first, at that version.
 pub(crate) async fn run_rule(
     settings: &AnalyzerSettings,
     configured: &ConfiguredRule,
     clickhouse: &clickhouse::Client,
     pool: &PgPool,
-    end: u32,
-    overlap_ms: i64,
+    (end, overlap_ms): (u32, i64),
     shared: &Binds,
     explain_candidates_at: Option<Timestamp>,
 ) -> anyhow::Result<RunSummary> {

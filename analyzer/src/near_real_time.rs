@@ -65,8 +65,7 @@ async fn fast_rules(
             configured,
             clickhouse,
             pool,
-            end,
-            fast.overlap_ms,
+            (end, fast.overlap_ms),
             &Binds::new(),
             Some(now),
         )
