@@ -6,7 +6,7 @@
 //! end stays one candidate, as it would in one window.
 
 use crate::error::AnalyzerError;
-use crate::explain::{explain, explanations, Events};
+use crate::explain::{explain_events, explanations};
 use crate::rules::{Candidate, CandidateRow, Evaluation, StatisticalInput};
 use crate::settings::{ConfiguredRule, ExplanationSettings, ParamValue};
 use crate::sql::{query, BindValue, Binds};
@@ -16,9 +16,6 @@ use std::collections::HashSet;
 /// The (user, patient, hour) sessions already given a candidate by the earlier steps of one
 /// rule's catch-up.
 pub(crate) type Sessions = HashSet<(String, String, u32)>;
-
-/// Events per explanation query (their ids are in the query text).
-const EXPLAIN_CHUNK: usize = 2_000;
 
 /// The candidates of one rule over `window`: `run_binds` are the run's shared binds, and
 /// `sessions` the sessions earlier steps of the same catch-up took (extended with this one's).
@@ -59,22 +56,13 @@ pub(crate) async fn candidates(
         }
     };
     let mut kept = collapse(found, sessions);
-    if let (Some(_), Some((explanation, version))) = (configured.explained_away_at, explain_first) {
-        let mut ids: Vec<String> = kept.iter().map(|c| c.event_id.clone()).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        for chunk in ids.chunks(EXPLAIN_CHUNK) {
-            explain(
-                clickhouse,
-                explanation,
-                window,
-                &Events::Only(chunk.to_vec()),
-                version,
-            )
-            .await?;
-        }
-    }
     if let Some(level) = configured.explained_away_at {
+        if let Some((explanation, version)) = explain_first {
+            let mut ids: Vec<String> = kept.iter().map(|c| c.event_id.clone()).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            explain_events(clickhouse, explanation, window, &ids, version).await?;
+        }
         let keys: Vec<(String, String)> = kept
             .iter()
             .map(|c| (c.event_id.clone(), c.patient_id.clone()))

@@ -141,6 +141,28 @@ pub(crate) async fn explain(
     Ok(())
 }
 
+/// Explains exactly `ids` (stored in `window`) at `version`, in queries of at most
+/// `LOOKUP_CHUNK` ids each (the ids are in the query text).
+pub(crate) async fn explain_events(
+    clickhouse: &clickhouse::Client,
+    settings: &ExplanationSettings,
+    window: Window,
+    ids: &[String],
+    version: u64,
+) -> Result<(), AnalyzerError> {
+    for chunk in ids.chunks(LOOKUP_CHUNK) {
+        explain(
+            clickhouse,
+            settings,
+            window,
+            &Events::Only(chunk.to_vec()),
+            version,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 /// The latest explanation of one access.
 #[derive(Debug, Clone, Row, Deserialize, serde::Serialize, PartialEq)]
 pub(crate) struct StoredExplanation {

@@ -506,7 +506,8 @@ pub(crate) async fn sweep_behind_explanation(
     Ok(done.min(seconds(now.as_millis() - settings.settle_ms)))
 }
 
-fn seconds(millis: i64) -> u32 {
+/// Epoch milliseconds as whole epoch seconds, clamped to `u32` (stored times are `DateTime`).
+pub(crate) fn seconds(millis: i64) -> u32 {
     u32::try_from(millis.max(0) / 1000).unwrap_or(u32::MAX)
 }
 

@@ -7,7 +7,7 @@
 //! curious colleague), and so a case is open a few seconds after the event became visible even
 //! when a flood of events keeps the explanation of everything else busy.
 
-use crate::job::{clickhouse_now, explain_until, run_rule, RunSummary};
+use crate::job::{clickhouse_now, explain_until, run_rule, seconds, RunSummary};
 use crate::rules::RulePath;
 use crate::settings::{AnalyzerSettings, ConfiguredRule};
 use crate::sql::Binds;
@@ -53,7 +53,7 @@ async fn fast_rules(
     now: Timestamp,
 ) -> anyhow::Result<RunSummary> {
     let fast = &settings.near_real_time;
-    let end = u32::try_from((now.as_millis() - fast.settle_ms).max(0) / 1000).unwrap_or(u32::MAX);
+    let end = seconds(now.as_millis() - fast.settle_ms);
     let mut summary = RunSummary::default();
     for configured in rules
         .iter()

@@ -8,8 +8,8 @@
 //! written on the case timeline, and their case is re-scored, or closed when nothing stands and
 //! nobody has started on it. A pending finding explained away is simply dropped.
 
-use crate::explain::{explain, explanations, Events};
-use crate::job::RunSummary;
+use crate::explain::{explain_events, explanations};
+use crate::job::{seconds, RunSummary};
 use crate::record::{append_timeline, load_outcomes, rescore};
 use crate::settings::{AnalyzerSettings, ConfiguredRule};
 use crate::watermark::{load_watermark, lock, store_watermark};
@@ -19,8 +19,6 @@ use sqlx::{PgPool, Row};
 use std::collections::BTreeSet;
 
 pub(crate) const CARE_JOB: &str = "care_context";
-/// Events per explanation query (their ids are in the query text, far below its size limit).
-const EXPLAIN_CHUNK: usize = 2_000;
 
 /// The window (`since`, `until`] of ClickHouse stored time, in seconds, as binds.
 fn stored_window(since: u32, until: u32) -> crate::sql::Binds {
@@ -67,19 +65,14 @@ pub(crate) async fn reexplain_open(
     // clock (its current second excluded, rows may still land in it): a run as of a later
     // `now` (a caller's clock ahead of the server's) would otherwise mark as seen stored times
     // that have not happened yet.
-    let clock = crate::job::clickhouse_now(clickhouse).await?.as_millis() / 1000 - 1;
-    let until = u32::try_from(
-        ((now.as_millis() - settings.settle_ms) / 1000)
-            .min(clock)
-            .max(0),
-    )
-    .unwrap_or(u32::MAX);
+    let clock = crate::job::clickhouse_now(clickhouse).await?.as_millis() - 1000;
+    let until = seconds((now.as_millis() - settings.settle_ms).min(clock));
     let mut transaction = pool.begin().await?;
     lock(&mut transaction, CARE_JOB).await?;
     let seen = load_watermark(&mut *transaction, CARE_JOB)
         .await?
         .unwrap_or(0);
-    let since = u32::try_from(seen.max(0) / 1000).unwrap_or(u32::MAX);
+    let since = seconds(seen);
     if until <= since {
         return Ok(summary);
     }
@@ -124,16 +117,7 @@ pub(crate) async fn reexplain_open(
                 .saturating_sub((max_age_seconds + 86_400.0) as u32),
             end,
         };
-        for chunk in late.chunks(EXPLAIN_CHUNK) {
-            explain(
-                clickhouse,
-                &settings.explanation,
-                recent,
-                &Events::Only(chunk.to_vec()),
-                version,
-            )
-            .await?;
-        }
+        explain_events(clickhouse, &settings.explanation, recent, &late, version).await?;
         tracing::debug!(
             accesses = late.len(),
             "late care context: unflagged accesses explained again"
@@ -146,16 +130,14 @@ pub(crate) async fn reexplain_open(
             .collect::<BTreeSet<String>>()
             .into_iter()
             .collect();
-        for chunk in events.chunks(EXPLAIN_CHUNK) {
-            explain(
-                clickhouse,
-                &settings.explanation,
-                everything,
-                &Events::Only(chunk.to_vec()),
-                version,
-            )
-            .await?;
-        }
+        explain_events(
+            clickhouse,
+            &settings.explanation,
+            everything,
+            &events,
+            version,
+        )
+        .await?;
         let keys: Vec<(String, String)> = open
             .iter()
             .map(|row| (row.get("event_id"), row.get("patient_id")))
