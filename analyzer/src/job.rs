@@ -82,13 +82,15 @@ pub async fn run(
     let clickhouse = stores.clickhouse.client();
     let pool = stores.postgres.connect().await?;
     let schedule: cron::Schedule = settings.schedule.parse().context("analyzer schedule")?;
+    let urgent = with_priority(&clickhouse, settings.near_real_time.clickhouse_priority);
+    let clickhouse = with_priority(&clickhouse, settings.clickhouse_priority);
     let fast = tokio::spawn(crate::near_real_time::run_loop(
         settings.clone(),
         rules.clone(),
-        with_priority(&clickhouse, settings.near_real_time.clickhouse_priority),
+        urgent,
+        clickhouse.clone(),
         pool.clone(),
     ));
-    let clickhouse = with_priority(&clickhouse, settings.clickhouse_priority);
     let mut fast_path_lost = false;
     tokio::pin!(shutdown);
     let outcome = loop {

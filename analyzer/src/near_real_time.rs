@@ -1,11 +1,14 @@
-//! The near-real-time path: sub-second polls of what ClickHouse has just stored. Two loops run
-//! side by side: one explains the new events (it owns the explanation watermark), the other
-//! evaluates the rules that must raise a case within seconds (emergency_access, vip_patient,
-//! self_access, leaver_access), each over its own durable watermark, up to what ClickHouse has
-//! stored — not up to what has been explained. A fast rule explains its own few candidates
-//! before it looks their explanations up (so it can tell a patient's own clinician from a
-//! curious colleague), and so a case is open a few seconds after the event became visible even
-//! when a flood of events keeps the explanation of everything else busy.
+//! The near-real-time path: sub-second polls of what ClickHouse has just stored. Loops run side
+//! by side: one explains the new events (it owns the explanation watermark), and each rule that
+//! must raise a case within seconds (emergency_access, vip_patient, self_access, leaver_access)
+//! has a loop of its own over its own durable watermark, up to what ClickHouse has stored — not
+//! up to what has been explained. A fast rule explains its own few candidates before it looks
+//! their explanations up (so it can tell a patient's own clinician from a curious colleague),
+//! and so a case is open a few seconds after the event became visible even when a flood of
+//! events keeps the explanation of everything else busy. The bulk explanation's queries run at
+//! the scheduled runs' ClickHouse priority, the fast rules' at the more urgent one of the
+//! polls, so ClickHouse pauses the bulk work while a fast rule's query runs; and no fast rule
+//! waits for another's poll (vip_patient's explanation of its candidates, say).
 
 use crate::job::{clickhouse_now, explain_until, run_rule, seconds, RunSummary};
 use crate::rules::RulePath;
@@ -52,30 +55,44 @@ async fn fast_rules(
     pool: &PgPool,
     now: Timestamp,
 ) -> anyhow::Result<RunSummary> {
-    let fast = &settings.near_real_time;
-    let end = seconds(now.as_millis() - fast.settle_ms);
     let mut summary = RunSummary::default();
-    for configured in rules
-        .iter()
-        .filter(|r| r.rule.path == RulePath::NearRealTime)
-    {
-        // The fast rules read no run-wide binds (none rests on "unexplained" alone).
-        let one = run_rule(
-            settings,
-            configured,
-            clickhouse,
-            pool,
-            (end, fast.overlap_ms),
-            &Binds::new(),
-            Some(now),
-        )
-        .await?;
+    for configured in fast(rules) {
+        let one = fast_rule(settings, configured, clickhouse, pool, now).await?;
         summary.candidates += one.candidates;
         summary.new_findings += one.new_findings;
         summary.opened_cases += one.opened_cases;
         summary.watermark_ms = one.watermark_ms;
     }
     Ok(summary)
+}
+
+fn fast(rules: &[ConfiguredRule]) -> impl Iterator<Item = &ConfiguredRule> {
+    rules
+        .iter()
+        .filter(|r| r.rule.path == RulePath::NearRealTime)
+}
+
+/// One fast rule up to `now` less the settle time.
+async fn fast_rule(
+    settings: &AnalyzerSettings,
+    configured: &ConfiguredRule,
+    clickhouse: &clickhouse::Client,
+    pool: &PgPool,
+    now: Timestamp,
+) -> anyhow::Result<RunSummary> {
+    let fast = &settings.near_real_time;
+    let end = seconds(now.as_millis() - fast.settle_ms);
+    // The fast rules read no run-wide binds (none rests on "unexplained" alone).
+    run_rule(
+        settings,
+        configured,
+        clickhouse,
+        pool,
+        (end, fast.overlap_ms),
+        &Binds::new(),
+        Some(now),
+    )
+    .await
 }
 
 /// Runs `step` every `poll_interval_ms` (a late step delays the next, none is skipped) until
@@ -115,26 +132,43 @@ async fn every_poll<F, Fut>(
 }
 
 /// Polls until the task is aborted (the scheduled loop owns shutdown): the explanation of new
-/// events and the fast rules, each in its own loop, so neither waits for the other.
+/// events (with `bulk`, the scheduled runs' client) and each fast rule (with `urgent`, the
+/// polls' client), each in a task of its own, so none waits for another. The tasks belong to
+/// this one: aborting it drops them, which aborts them.
 pub(crate) async fn run_loop(
     settings: AnalyzerSettings,
     rules: Vec<ConfiguredRule>,
-    clickhouse: clickhouse::Client,
+    urgent: clickhouse::Client,
+    bulk: clickhouse::Client,
     pool: PgPool,
 ) {
     if !settings.near_real_time.enabled {
         return;
     }
-    let explaining = every_poll(&settings, &clickhouse, "explanation", |now| {
-        let (settings, clickhouse, pool) = (&settings, &clickhouse, &pool);
-        async move {
-            explain_new(settings, clickhouse, pool, now).await?;
-            Ok(RunSummary::default())
-        }
-    });
-    let ruling = every_poll(&settings, &clickhouse, "rules", |now| {
-        let (settings, rules, clickhouse, pool) = (&settings, &rules, &clickhouse, &pool);
-        async move { fast_rules(settings, rules, clickhouse, pool, now).await }
-    });
-    tokio::join!(explaining, ruling);
+    let mut loops = tokio::task::JoinSet::new();
+    {
+        let (settings, clickhouse, pool) = (settings.clone(), bulk, pool.clone());
+        loops.spawn(async move {
+            every_poll(&settings, &clickhouse, "explanation", |now| {
+                let (settings, clickhouse, pool) = (&settings, &clickhouse, &pool);
+                async move {
+                    explain_new(settings, clickhouse, pool, now).await?;
+                    Ok(RunSummary::default())
+                }
+            })
+            .await;
+        });
+    }
+    for configured in fast(&rules).cloned() {
+        let (settings, clickhouse, pool) = (settings.clone(), urgent.clone(), pool.clone());
+        loops.spawn(async move {
+            let (settings, configured, clickhouse, pool) =
+                (&settings, &configured, &clickhouse, &pool);
+            every_poll(settings, clickhouse, configured.rule.id, |now| async move {
+                fast_rule(settings, configured, clickhouse, pool, now).await
+            })
+            .await;
+        });
+    }
+    while loops.join_next().await.is_some() {}
 }

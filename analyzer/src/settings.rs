@@ -34,10 +34,10 @@ pub struct AnalyzerSettings {
     pub unexplained_org_lookback_days: f64,
     /// Findings about the same user this close in time join one case, in seconds.
     pub grouping_window_seconds: f64,
-    /// ClickHouse's `priority` of the scheduled runs' queries (smaller is more urgent; 0: no
-    /// priority). ClickHouse pauses a query while one of a more urgent priority runs, so with
-    /// the near-real-time polls at 1 a long scheduled query on a busy server does not delay
-    /// them.
+    /// ClickHouse's `priority` of the scheduled runs' queries and of the near-real-time
+    /// explanation of new events (smaller is more urgent; 0: no priority). ClickHouse pauses a
+    /// query while one of a more urgent priority runs, so with the fast rules' polls at 1 a
+    /// long scheduled query or a bulk explanation on a busy server does not delay them.
     pub clickhouse_priority: u8,
     pub near_real_time: NearRealTimeSettings,
     pub explanation: ExplanationSettings,
@@ -71,7 +71,7 @@ pub struct NearRealTimeSettings {
     pub poll_interval_ms: u64,
     pub settle_ms: i64,
     pub overlap_ms: i64,
-    /// ClickHouse's `priority` of the polls' queries (see `AnalyzerSettings::clickhouse_priority`).
+    /// ClickHouse's `priority` of the fast rules' polls (see `AnalyzerSettings::clickhouse_priority`).
     pub clickhouse_priority: u8,
 }
 

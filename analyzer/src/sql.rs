@@ -34,6 +34,14 @@ const FRAGMENTS: &[(&str, &str)] = &[
         "merged_patients",
         include_str!("fragments/merged_patients.sql"),
     ),
+    (
+        "explained_events",
+        include_str!("fragments/explained_events.sql"),
+    ),
+    (
+        "explained_patients",
+        include_str!("fragments/explained_patients.sql"),
+    ),
     ("staff_rows", include_str!("fragments/staff_rows.sql")),
     (
         "unexplained_in_window",

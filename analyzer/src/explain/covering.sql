@@ -69,11 +69,11 @@ FROM
                         FROM access_explanations
                         WHERE patient_id IN
                             (
-                                {@window_patients}
+                                {@explained_patients}
                             )
                           AND event_id IN
                             (
-                                {@window_events}
+                                {@explained_events}
                             )
                         GROUP BY event_id
                         HAVING argMax(explained, version) = 0
@@ -136,7 +136,7 @@ FROM
                         FROM care_relationships
                         WHERE patient_id IN
                             (
-                                {@window_patients}
+                                {@explained_patients}
                             )
                         GROUP BY relationship_id
                     )
@@ -170,7 +170,7 @@ FROM
                         FROM care_relationships
                         WHERE patient_id IN
                             (
-                                {@window_patients}
+                                {@explained_patients}
                             )
                         GROUP BY relationship_id
                     )

@@ -156,20 +156,20 @@ FROM
                                 FROM care_relationships
                                 WHERE patient_id IN
                                     (
-                                        {@window_patients}
+                                        {@explained_patients}
                                     )
                                    OR patient_id IN
                                     (
                                         SELECT canonical_id FROM patient_links WHERE alias_id IN
                                         (
-                                            {@window_patients}
+                                            {@explained_patients}
                                         )
                                     )
                                    OR patient_id IN
                                     (
                                         SELECT alias_id FROM patient_links WHERE canonical_id IN
                                         (
-                                            {@window_patients}
+                                            {@explained_patients}
                                         )
                                     )
                                 GROUP BY relationship_id

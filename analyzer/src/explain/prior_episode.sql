@@ -43,12 +43,11 @@ FROM
         FROM access_explanations
         WHERE patient_id IN
             (
-                {@window_patients}
+                {@explained_patients}
             )
           AND event_id IN
             (
-                {@window_events}
-                  AND ({all_events} = 1 OR event_id IN (SELECT arrayJoin({event_ids})))
+                {@explained_events}
             )
         GROUP BY event_id, occurred_at, received_at, patient_id, user_id, user_org
         HAVING argMax(explained, version) = 0
@@ -68,11 +67,15 @@ FROM
                 argMax(binding, version) AS e_binding, argMax(relationship_id, version) AS e_relationship,
                 argMax(source_channel, version) AS e_channel, argMax(source_message_id, version) AS e_message
             FROM access_explanations
-            -- Only the histories of the pairs this pass can explain: unexplained accesses of
-            -- the window (few: most accesses were explained by the first pass).
+            -- Only the histories of the pairs this pass can explain: the unexplained ones of the
+            -- accesses explained (few: most accesses were explained by the first pass).
             WHERE (patient_id, user_id) IN
                 (
-                    {@unexplained_pairs}
+                    SELECT patient_id, user_id
+                    FROM access_explanations
+                    WHERE patient_id IN ({@explained_patients})
+                      AND event_id IN ({@explained_events})
+                      AND explained = 0
                 )
             GROUP BY event_id, patient_id, user_id
             HAVING e_explained = 1 AND e_kind NOT IN ('prior_episode', 'covering_appointment')

@@ -3,7 +3,10 @@
 //! Rationale: looking up a colleague (their diagnosis, their address, why they were off sick) is
 //! one of the commonest confirmed snooping behaviours in NHS audits, and an organisation-level
 //! explanation does not clear it: a colleague admitted to the same trust is "explained" for all of
-//! the trust's staff, so only a relationship naming the user personally explains it away.
+//! the trust's staff, so only a relationship naming the user or their team (the ward or clinic
+//! treating the colleague: the staff directory puts the user in it) explains it away. Staff of
+//! the treating team are directly involved in the colleague's care, as for vip_patient; the
+//! colleague down the corridor in another department is not.
 //!
 //! Evidence: the staff directory's `patient_id` (the member of staff's own patient record) and
 //! `org_code`, joined to the patient accessed; the organisation the user acted for.
@@ -16,7 +19,7 @@ pub const RULE: Rule = Rule {
     title: "Patient works for the user's organisation",
     default_severity: Severity::Medium,
     path: RulePath::Scheduled,
-    explained_away_at: Some(Binding::User),
+    explained_away_at: Some(Binding::Team),
     params: &[],
     evaluation: Evaluation::Query {
         file: "coworker.sql",

@@ -277,6 +277,30 @@ async fn every_rule_fires_on_its_fixture_and_explained_accesses_stay_quiet() {
 }
 
 #[tokio::test]
+async fn a_colleague_treated_by_the_users_team_is_explained_and_by_the_organisation_is_not() {
+    let app = TestApp::spawn("analyzer_coworker_team", Background::NONE).await;
+    load_region(&app).await;
+    // Nurse Gray (Ward 2) is admitted under the cardiology consultant of her own trust.
+    app.load_fhir(encounter("enc-gray", "9990002061", "555000000201", "RDM01"))
+        .await;
+    // A cardiology nurse (the consultant's team) and the Ward 9 clerk look at her record.
+    view(&app, "e-team", "555000000202", "RDM01", "9990002061", "TREAT").await;
+    view(&app, "e-corridor", "555000000203", "RDM01", "9990002061", "TREAT").await;
+    run(&app).await;
+    let coworker: BTreeSet<String> = findings(&app)
+        .await
+        .into_iter()
+        .filter(|(rule, _)| rule == "coworker")
+        .map(|(_, event)| event)
+        .collect();
+    assert_eq!(
+        coworker,
+        BTreeSet::from(["e-corridor".to_owned()]),
+        "the treating team's view is explained at team level; the organisation's explanation does not clear the clerk's"
+    );
+}
+
+#[tokio::test]
 async fn late_care_context_explains_a_case_away_and_suppressions_hold_findings_back() {
     let app = TestApp::spawn("analyzer_late_care", Background::NONE).await;
     load_region(&app).await;
