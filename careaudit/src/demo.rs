@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use tokio_util::sync::CancellationToken;
 
 use crate::settings::Settings;
-use crate::simulate::{send_directory, SendTargets};
+use crate::simulate::{send_directory, send_files, Files, SendTargets};
 use crate::{run_components, Components};
 
 #[derive(Debug, Clone, clap::Args)]
@@ -50,6 +50,11 @@ pub struct DemoArgs {
     /// An exact number of incidents of one type, e.g. `--incidents family_member=30` (repeatable).
     #[arg(long = "incidents", value_name = "TYPE=N")]
     pub incident_overrides: Vec<String>,
+    /// Hold the late-arriving care context back until the analyzer has evaluated every access,
+    /// then send it: the bound where every late fact comes after the scheduled rules ran (in
+    /// the plain replay it comes at the end of the send, often before a scheduled window).
+    #[arg(long)]
+    pub late_context_after_analysis: bool,
 }
 
 /// One record view to express as a FHIR AuditEvent (IHE BALP PatientRead); the integration
@@ -159,6 +164,29 @@ async fn wait_until_shipped(collector_url: &str) -> anyhow::Result<()> {
         );
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
+}
+
+/// Waits until the analyzer has evaluated everything sent so far. Everything sent is durable in
+/// the collector's write-ahead log; once the shipper has moved all of it into ClickHouse,
+/// ClickHouse's clock marks the end of what the analyzer must have evaluated (its windows are
+/// of ClickHouse's stored time).
+async fn wait_until_analysed(
+    settings: &Settings,
+    collector_url: &str,
+    pool: &sqlx::PgPool,
+) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    wait_until_shipped(collector_url).await?;
+    let clickhouse = settings.clickhouse.client();
+    let stored_ms = analyzer::clickhouse_now_ms(&clickhouse).await? + 1_000;
+    while !analyzer::caught_up(&settings.analyzer, pool, stored_ms).await? {
+        anyhow::ensure!(
+            started.elapsed() < std::time::Duration::from_secs(1_800),
+            "the analyzer did not catch up within 30 minutes"
+        );
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+    Ok(())
 }
 
 /// Runs careaudit with the demo loaded until `shutdown` (Ctrl-C).
@@ -286,22 +314,20 @@ pub async fn run(
         tokio::spawn(async move { run_components(&settings, Components::ALL, token).await })
     };
     wait_until_ready(&format!("{collector_url}/healthz")).await?;
-    let report = send_directory(&args.out, &targets).await?;
+    let report = if args.late_context_after_analysis {
+        let mut report = send_files(&args.out, &targets, Files::OnTime).await?;
+        wait_until_analysed(settings, &collector_url, &pool).await?;
+        let late = send_files(&args.out, &targets, Files::Late).await?;
+        report.files.extend(late.files);
+        report.total_seconds += late.total_seconds;
+        println!("late care context held back until the analyzer had evaluated every access");
+        report
+    } else {
+        send_directory(&args.out, &targets).await?
+    };
     tracing::info!(seconds = report.total_seconds, "demo feeds sent");
-    // Everything sent is durable in the collector's write-ahead log; once the shipper has moved
-    // all of it into ClickHouse, ClickHouse's clock marks the end of what the analyzer must
-    // have evaluated (its windows are of ClickHouse's stored time).
     let analysed = std::time::Instant::now();
-    wait_until_shipped(&collector_url).await?;
-    let clickhouse = settings.clickhouse.client();
-    let stored_ms = analyzer::clickhouse_now_ms(&clickhouse).await? + 1_000;
-    while !analyzer::caught_up(&settings.analyzer, &pool, stored_ms).await? {
-        anyhow::ensure!(
-            analysed.elapsed() < std::time::Duration::from_secs(1_800),
-            "the analyzer did not catch up within 30 minutes"
-        );
-        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-    }
+    wait_until_analysed(settings, &collector_url, &pool).await?;
     let truth = args.out.join(simulator::feeds::TRUTH);
     if let Some(path) = &args.evaluate {
         println!("{report}");

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 
 use crate::settings::Settings;
 
-pub use send::{send_directory, SendReport, SendTargets};
+pub use send::{send_directory, send_files, Files, SendReport, SendTargets};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct SimulateArgs {

@@ -72,6 +72,11 @@ pub fn clickhouse_migrations() -> &'static [ClickHouseMigration] {
             name: "0022_care_arrivals.sql",
             sql: include_str!("../clickhouse/0022_care_arrivals.sql"),
         },
+        ClickHouseMigration {
+            version: 23,
+            name: "0023_care_by_patient.sql",
+            sql: include_str!("../clickhouse/0023_care_by_patient.sql"),
+        },
     ];
     MIGRATIONS
 }

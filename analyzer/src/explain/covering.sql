@@ -133,7 +133,7 @@ FROM
                             relationship_id,
                             argMax(tuple(patient_id, user_id, org_code, valid_to, source_channel,
                                          source_message_id, deleted, kind), version) AS latest
-                        FROM care_relationships
+                        FROM care_by_patient
                         WHERE patient_id IN
                             (
                                 {@explained_patients}
@@ -167,7 +167,7 @@ FROM
                         SELECT relationship_id, argMax(patient_id, version) AS r_patient,
                                argMax(org_code, version) AS r_org, argMax(kind, version) AS r_kind,
                                argMax(deleted, version) AS r_deleted
-                        FROM care_relationships
+                        FROM care_by_patient
                         WHERE patient_id IN
                             (
                                 {@explained_patients}

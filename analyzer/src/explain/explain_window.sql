@@ -153,7 +153,7 @@ FROM
                                     relationship_id,
                                     argMax(tuple(patient_id, kind, user_id, team, org_code, valid_from, valid_to,
                                                  source_channel, source_message_id, deleted), version) AS latest
-                                FROM care_relationships
+                                FROM care_by_patient
                                 WHERE patient_id IN
                                     (
                                         {@explained_patients}

@@ -39,16 +39,50 @@ impl fmt::Display for SendReport {
     }
 }
 
+/// Which files of a simulated directory to send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Files {
+    All,
+    /// Everything but the late-arriving care context.
+    OnTime,
+    /// Only the late-arriving care context.
+    Late,
+}
+
+impl Files {
+    fn wants(self, file: &str) -> bool {
+        let late = file.starts_with(&format!("{}/", simulator::feeds::LATE_DIR));
+        match self {
+            Self::All => true,
+            Self::OnTime => !late,
+            Self::Late => late,
+        }
+    }
+}
+
 /// Sends every non-empty file of `dir` in the manifest's order, then waits until the
 /// collector has shipped everything it accepted.
 pub async fn send_directory(dir: &Path, targets: &SendTargets) -> anyhow::Result<SendReport> {
+    send_files(dir, targets, Files::All).await
+}
+
+/// Sends the non-empty files of `dir` that `files` names, in the manifest's order, then waits
+/// until the collector has shipped everything it accepted.
+pub async fn send_files(
+    dir: &Path,
+    targets: &SendTargets,
+    files: Files,
+) -> anyhow::Result<SendReport> {
     let started = Instant::now();
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(600))
         .build()?;
     let base = targets.collector_url.trim_end_matches('/').to_owned();
     let mut report = SendReport::default();
-    for file in simulator::send_order() {
+    for file in simulator::send_order()
+        .into_iter()
+        .filter(|file| files.wants(file))
+    {
         let path = dir.join(&file);
         let read = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {
             let mut bytes = Vec::new();

@@ -301,6 +301,45 @@ async fn a_colleague_treated_by_the_users_team_is_explained_and_by_the_organisat
 }
 
 #[tokio::test]
+async fn care_context_stored_before_the_by_patient_table_still_explains_accesses() {
+    let app = TestApp::spawn("analyzer_care_backfill", Background::NONE).await;
+    load_region(&app).await;
+    // A database migrated before 0023: the care context is only in care_relationships until
+    // migrating again backfills care_by_patient, which the explanation passes read.
+    tests::unapply_clickhouse_migration(
+        &app.clickhouse,
+        23,
+        &["care_by_patient_mv", "care_by_patient"],
+    )
+    .await;
+    migrations::migrate_all(&app.stores)
+        .await
+        .expect("migrate applies 0023");
+    let count = |table: &'static str| {
+        let clickhouse = app.clickhouse.clone();
+        async move {
+            clickhouse
+                .query(&format!("SELECT count() FROM {table}"))
+                .fetch_one::<u64>()
+                .await
+                .expect(table)
+        }
+    };
+    let stored = count("care_relationships").await;
+    assert!(stored > 0);
+    assert_eq!(count("care_by_patient").await, stored);
+    view(&app, "e-after", "555000000201", "RDM01", "9990002010", "TREAT").await;
+    run(&app).await;
+    let (kind, binding): (String, String) = app
+        .clickhouse
+        .query("SELECT argMax(kind, version), argMax(binding, version) FROM access_explanations WHERE event_id = 'e-after'")
+        .fetch_one()
+        .await
+        .expect("explanation");
+    assert_eq!((kind.as_str(), binding.as_str()), ("clinician", "user"));
+}
+
+#[tokio::test]
 async fn late_care_context_explains_a_case_away_and_suppressions_hold_findings_back() {
     let app = TestApp::spawn("analyzer_late_care", Background::NONE).await;
     load_region(&app).await;

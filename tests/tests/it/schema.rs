@@ -47,6 +47,8 @@ async fn migrations_apply_twice_and_concurrently() {
         "care_arrivals_relationships_mv",
         "care_arrivals_links_mv",
         "care_arrivals_staff_mv",
+        "care_by_patient",
+        "care_by_patient_mv",
         "ingest_batches",
         "patient_flags",
         "patient_links",
