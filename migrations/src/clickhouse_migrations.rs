@@ -236,7 +236,9 @@ mod tests {
                     && head.contains(" SELECT")
                     && statements.iter().any(|other| {
                         let target = head.split_whitespace().nth(2).unwrap_or_default();
-                        other.starts_with(&format!("CREATE TABLE IF NOT EXISTS {target}\n"))
+                        (other.starts_with(&format!("CREATE TABLE IF NOT EXISTS {target}\n"))
+                            || other
+                                .starts_with(&format!("CREATE TABLE IF NOT EXISTS {target} AS ")))
                             && other.contains("ENGINE = ReplacingMergeTree")
                     });
                 assert!(
