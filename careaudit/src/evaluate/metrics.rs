@@ -11,9 +11,9 @@
 //!   explained every event it evaluated; **legitimate views explained** = explained ÷ views
 //!   labelled explained or unexplained (reported also for each label, and for incident views,
 //!   where an explanation would hide the incident);
-//! - **time to case** = the case's opening time − the earliest receive time of the events of
-//!   its findings, p50 and p99, for cases whose first finding came from a near-real-time rule
-//!   and for the others;
+//! - **time to case** = the case's opening time − the receive time of the event of its first
+//!   finding (the one that opened it), p50 and p99, for cases whose first finding came from a
+//!   near-real-time rule and for the others;
 //! - per **rule**: the views its findings cover, per 1,000 views (firing rate); the share of
 //!   those that are incident views (precision); the share the analyzer explained (explained
 //!   away: flagged although the care data explains them).
@@ -170,12 +170,14 @@ pub fn evaluate(
             .sum(),
         ..Report::default()
     };
-    // Cases: the views they cover, opening time, first finding's rule, earliest receive.
+    // Cases: the views they cover, opening time, and the first finding (the one that opened
+    // the case: its creation, rule and its event's receive time). Time to case runs from the
+    // receipt of the event whose finding opened the case: a finding that joins the case later
+    // (an earlier event that a scheduled rule flags minutes after, say) is not what opened it.
     struct Case {
         views: BTreeSet<usize>,
         opened: DateTime<Utc>,
-        first: Option<(DateTime<Utc>, String)>,
-        received: Option<DateTime<Utc>>,
+        first: Option<(DateTime<Utc>, String, Option<DateTime<Utc>>)>,
     }
     let mut cases: BTreeMap<&str, Case> = BTreeMap::new();
     let mut rule_views: BTreeMap<&str, (u64, BTreeSet<usize>)> = BTreeMap::new();
@@ -186,20 +188,17 @@ pub fn evaluate(
                 views: BTreeSet::new(),
                 opened: finding.case_opened_at,
                 first: None,
-                received: None,
             });
         if case
             .first
             .as_ref()
-            .is_none_or(|(at, _)| finding.created_at < *at)
+            .is_none_or(|(at, _, _)| finding.created_at < *at)
         {
-            case.first = Some((finding.created_at, finding.rule.clone()));
-        }
-        if let Some(received) = finding.received_at {
-            case.received = Some(
-                case.received
-                    .map_or(received, |earliest| earliest.min(received)),
-            );
+            case.first = Some((
+                finding.created_at,
+                finding.rule.clone(),
+                finding.received_at,
+            ));
         }
         let rule = rule_views.entry(finding.rule.as_str()).or_default();
         rule.0 += 1;
@@ -273,10 +272,10 @@ pub fn evaluate(
     let mut near: Vec<f64> = Vec::new();
     let mut scheduled: Vec<f64> = Vec::new();
     for case in cases.values() {
-        let (Some(received), Some((_, rule))) = (case.received, case.first.as_ref()) else {
+        let Some((_, rule, Some(received))) = case.first.as_ref() else {
             continue;
         };
-        let seconds = (case.opened - received).num_milliseconds() as f64 / 1000.0;
+        let seconds = (case.opened - *received).num_milliseconds() as f64 / 1000.0;
         if NEAR_REAL_TIME_RULES.contains(&rule.as_str()) {
             near.push(seconds);
         } else {
@@ -417,7 +416,9 @@ mod tests {
         }
         let findings = vec![
             finding("A", "emergency_access", "e8a", 0, 2),
-            finding("A", "family_member", "e8b", 0, 60),
+            // Flagged later by a scheduled rule, of an event received before the one that
+            // opened the case: not what opened it, so not in its time to case.
+            finding("A", "family_member", "e8b", -100, 60),
             finding("B", "no_relationship", "e6a", 10, 310),
             finding("B", "no_relationship", "elsewhere", 10, 310),
         ];
