@@ -51,6 +51,10 @@ const DAY_SECONDS: f64 = 86_400.0;
 const HOUR_SECONDS: f64 = 3_600.0;
 /// At most this many ids per lookup, so a query stays far below ClickHouse's query size limit.
 const LOOKUP_CHUNK: usize = 2_000;
+/// At most this many bytes of ids per explanation query: an explanation pass names its events
+/// up to five times (the events, and the patients of those events for each table it reads), and
+/// ClickHouse refuses a query text over `max_query_size` (256 KiB by default).
+const EXPLAIN_ID_BYTES: usize = 40_000;
 
 /// Which events of the window to explain.
 #[derive(Debug, Clone)]
@@ -142,7 +146,7 @@ pub(crate) async fn explain(
 }
 
 /// Explains exactly `ids` (stored in `window`) at `version`, in queries of at most
-/// `LOOKUP_CHUNK` ids each (the ids are in the query text).
+/// `LOOKUP_CHUNK` ids and `EXPLAIN_ID_BYTES` of them each (the ids are in the query text).
 pub(crate) async fn explain_events(
     clickhouse: &clickhouse::Client,
     settings: &ExplanationSettings,
@@ -150,7 +154,7 @@ pub(crate) async fn explain_events(
     ids: &[String],
     version: u64,
 ) -> Result<(), AnalyzerError> {
-    for chunk in ids.chunks(LOOKUP_CHUNK) {
+    for chunk in bounded_chunks(ids, LOOKUP_CHUNK, EXPLAIN_ID_BYTES) {
         explain(
             clickhouse,
             settings,
@@ -161,6 +165,26 @@ pub(crate) async fn explain_events(
         .await?;
     }
     Ok(())
+}
+
+/// `ids` in order, cut into runs of at most `max_ids` ids and at most `max_bytes` of quoted
+/// text each (a longer single id is a run of its own) (pure).
+fn bounded_chunks(ids: &[String], max_ids: usize, max_bytes: usize) -> Vec<&[String]> {
+    let mut chunks = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (index, id) in ids.iter().enumerate() {
+        // Quoted and separated in the query text: 'id',
+        let cost = id.len() + 3;
+        if index > start && (index - start == max_ids || bytes + cost > max_bytes) {
+            chunks.push(&ids[start..index]);
+            (start, bytes) = (index, 0);
+        }
+        bytes += cost;
+    }
+    if start < ids.len() {
+        chunks.push(&ids[start..]);
+    }
+    chunks
 }
 
 /// The latest explanation of one access.
@@ -206,4 +230,38 @@ pub(crate) async fn explanations(
         found.extend(rows.into_iter().map(|row| (row.event_id.clone(), row)));
     }
     Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bounded_chunks;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn chunks_keep_every_id_in_order_within_both_bounds(
+            ids in proptest::collection::vec("[a-z0-9:-]{1,60}", 0..300),
+            max_ids in 1usize..50,
+            max_bytes in 1usize..2_000,
+        ) {
+            let chunks = bounded_chunks(&ids, max_ids, max_bytes);
+            let joined: Vec<String> = chunks.iter().flat_map(|c| c.iter().cloned()).collect();
+            prop_assert_eq!(&joined, &ids);
+            for chunk in &chunks {
+                prop_assert!(!chunk.is_empty() && chunk.len() <= max_ids);
+                let bytes: usize = chunk.iter().map(|id| id.len() + 3).sum();
+                prop_assert!(chunk.len() == 1 || bytes <= max_bytes, "{} bytes", bytes);
+            }
+        }
+    }
+
+    #[test]
+    fn two_thousand_fhir_event_ids_are_cut_by_their_bytes() {
+        let ids: Vec<String> = (0..2_000)
+            .map(|n| format!("urn:uuid:{n:08}-258e-5ca3-a1d0-a1e72e33d2c5"))
+            .collect();
+        let chunks = bounded_chunks(&ids, super::LOOKUP_CHUNK, super::EXPLAIN_ID_BYTES);
+        assert_eq!(chunks.len(), 3);
+        assert!(chunks.iter().all(|c| c.len() <= 833));
+    }
 }
