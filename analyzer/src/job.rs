@@ -209,8 +209,9 @@ pub(crate) async fn clickhouse_now(
     Ok(Timestamp::from_millis(i64::from(seconds) * 1000))
 }
 
-/// One complete evaluation as of `now` (ClickHouse's clock): explanation, every rule of both
-/// paths over its window, and re-explanation of open findings. Tests and `careaudit evaluate`
+/// One complete evaluation as of `now` (ClickHouse's clock): explanation, re-explanation after
+/// late care context (accesses and open findings), and every rule of both paths over its
+/// window. Tests and `careaudit evaluate`
 /// use it; the loops run the same steps on their own cadences.
 #[tracing::instrument(skip_all)]
 pub async fn run_once(
@@ -230,6 +231,8 @@ pub async fn run_once(
         settings.overlap_ms,
     )
     .await?;
+    // Care context stored since the last run explains what it can before any rule looks.
+    summary.add(crate::reexplain::reexplain_open(settings, &rules, clickhouse, pool, now).await?);
     let shared = run_binds(settings, &rules, clickhouse, end).await?;
     for configured in &rules {
         summary.add(
@@ -245,7 +248,6 @@ pub async fn run_once(
             .await?,
         );
     }
-    summary.add(crate::reexplain::reexplain_open(settings, &rules, clickhouse, pool, now).await?);
     summary.watermark_ms = i64::from(end) * 1000;
     Ok(summary)
 }
@@ -263,10 +265,10 @@ pub enum Explainer {
     NearRealTime,
 }
 
-/// One scheduled run as of `now`, as the scheduled loop does it on a tick (every scheduled
-/// rule regardless of its own schedule; the near-real-time rules only when `explainer` is
-/// [`Explainer::Scheduled`], since otherwise the near-real-time loop runs them), then the
-/// re-explanation of open findings.
+/// One scheduled run as of `now`, as the scheduled loop does it on a tick: the re-explanation
+/// after late care context, then every scheduled rule regardless of its own schedule (the
+/// near-real-time rules only when `explainer` is [`Explainer::Scheduled`], since otherwise the
+/// near-real-time loop runs them).
 pub async fn scheduled_once(
     settings: &AnalyzerSettings,
     clickhouse: &clickhouse::Client,
@@ -304,6 +306,10 @@ async fn scheduled_tick(
             sweep_behind_explanation(settings, clickhouse, pool, now, settings.overlap_ms).await?
         }
     };
+    // Care context stored since the last tick explains what it can (accesses and standing
+    // findings) before any rule looks: a rule must not flag an access whose admission is
+    // already in ClickHouse only because the re-explanation had not run yet.
+    summary.add(crate::reexplain::reexplain_open(settings, rules, clickhouse, pool, now).await?);
     let fast_path_elsewhere = explainer == Explainer::NearRealTime;
     let mut due = Vec::new();
     for configured in rules {
@@ -329,7 +335,6 @@ async fn scheduled_tick(
             .await?,
         );
     }
-    summary.add(crate::reexplain::reexplain_open(settings, rules, clickhouse, pool, now).await?);
     Ok(summary)
 }
 
