@@ -134,7 +134,7 @@ async fn every_poll<F, Fut>(
 /// Polls until the task is aborted (the scheduled loop owns shutdown): the explanation of new
 /// events (with `bulk`, the scheduled runs' client) and each fast rule (with `urgent`, the
 /// polls' client), each in a task of its own, so none waits for another. The tasks belong to
-/// this one: aborting it drops them, which aborts them.
+/// this one: aborting it drops them, which aborts them; when one of them stops, this returns.
 pub(crate) async fn run_loop(
     settings: AnalyzerSettings,
     rules: Vec<ConfiguredRule>,
@@ -159,8 +159,13 @@ pub(crate) async fn run_loop(
             .await;
         });
     }
-    for configured in fast(&rules).cloned() {
-        let (settings, clickhouse, pool) = (settings.clone(), urgent.clone(), pool.clone());
+    for configured in fast(&rules) {
+        let (settings, configured, clickhouse, pool) = (
+            settings.clone(),
+            configured.clone(),
+            urgent.clone(),
+            pool.clone(),
+        );
         loops.spawn(async move {
             let (settings, configured, clickhouse, pool) =
                 (&settings, &configured, &clickhouse, &pool);
@@ -170,5 +175,10 @@ pub(crate) async fn run_loop(
             .await;
         });
     }
-    while loops.join_next().await.is_some() {}
+    // A loop ends only by panicking. Then the whole path stops (dropping the set aborts the
+    // other loops), and the scheduled loop, which sees this task finished, explains new events
+    // and runs the fast rules itself: no rule is left without an evaluator.
+    if let Some(Err(error)) = loops.join_next().await {
+        tracing::error!(error = %error, "a near-real-time loop stopped; stopping the near-real-time path");
+    }
 }
