@@ -51,7 +51,7 @@ pub enum Files {
 
 impl Files {
     fn wants(self, file: &str) -> bool {
-        let late = file.starts_with(&format!("{}/", simulator::feeds::LATE_DIR));
+        let late = Path::new(file).starts_with(simulator::feeds::LATE_DIR);
         match self {
             Self::All => true,
             Self::OnTime => !late,
@@ -296,4 +296,21 @@ async fn wait_until_shipped(http: &reqwest::Client, base: &str) -> anyhow::Resul
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     bail!("the collector did not finish shipping within 15 minutes")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Files;
+
+    #[test]
+    fn on_time_and_late_split_the_send_order() {
+        let order = simulator::send_order();
+        let late: Vec<&String> = order.iter().filter(|f| Files::Late.wants(f)).collect();
+        assert!(!late.is_empty());
+        assert!(late.iter().all(|f| f.starts_with("late/")));
+        for file in &order {
+            assert!(Files::All.wants(file));
+            assert_ne!(Files::OnTime.wants(file), Files::Late.wants(file), "{file}");
+        }
+    }
 }
