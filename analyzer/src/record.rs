@@ -110,6 +110,10 @@ pub(crate) async fn record_run(
         users.sort_unstable();
         users.dedup();
         let window = plan::grouping_window(settings);
+        sqlx::query(include_str!("record/lock_users.sql"))
+            .bind(&users)
+            .execute(&mut **transaction)
+            .await?;
         cases = store::load_cases(transaction, &users).await?;
         pending =
             store::load_pending(transaction, &users, earliest - window, latest + window).await?;

@@ -344,3 +344,85 @@ async fn the_fast_rules_open_a_case_while_the_explanation_of_everything_else_is_
     .await;
     shutdown.cancel();
 }
+
+#[tokio::test]
+async fn two_fast_rules_flagging_one_view_of_a_new_user_at_once_open_one_case() {
+    let mut app = TestApp::spawn("analyzer_nrt_one_case", Background::NONE).await;
+    app.analyzer_settings.schedule = "0 0 * * * *".to_owned();
+    // A leaver whose account still works breaks the glass: leaver_access and emergency_access
+    // flag the same view, each in its loop, and the user has no case yet.
+    let leaver = "555000000320";
+    let staff = format!(
+        "user_id,family_name,given_names,org_code,role_codes,job_title,team,home_address_line,home_postcode,start_date,leave_date,patient_id\n\
+         {leaver},Jones,Dev,RDM01,R8000,Porter,Ward 9,9 Ash Lane,N3 3CC,2018-01-07,2025-01-01,\n"
+    );
+    app.load("/load/staff", "text/csv", staff).await;
+    let event = patient_read(
+        "nrt-leaver-btg",
+        leaver,
+        "RDM01",
+        "9990001291",
+        "BTG",
+        Some("patient deteriorating"),
+    );
+    assert_eq!(app.post_json(&event).await.0, 201);
+    app.wait_until_shipped().await;
+    // The user's recording lock is held (as a third rule recording about them would): both
+    // loops find their candidate and wait for it, rather than each opening a case.
+    let mut holder = app.pool.begin().await.expect("holder");
+    sqlx::query("SELECT pg_advisory_xact_lock(7001, hashtext($1))")
+        .bind(leaver)
+        .execute(&mut *holder)
+        .await
+        .expect("the user's lock");
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    tokio::spawn(analyzer::run(
+        app.analyzer_settings.clone(),
+        app.stores.clone(),
+        shutdown.clone().cancelled_owned(),
+    ));
+    let pool = app.pool.clone();
+    wait_for(
+        "both fast rules waiting for the user's lock",
+        Duration::from_secs(30),
+        || {
+            let pool = pool.clone();
+            async move {
+                let waiting: i64 = sqlx::query_scalar(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = 7001
+                     AND objsubid = 2 AND NOT granted",
+                )
+                .fetch_one(&pool)
+                .await
+                .ok()?;
+                (waiting == 2).then_some(())
+            }
+        },
+    )
+    .await;
+    holder.rollback().await.expect("release");
+    let findings = || {
+        let pool = pool.clone();
+        async move {
+            let rows: Vec<(String, i64)> = sqlx::query_as(
+                "SELECT rule_id, case_id FROM findings WHERE event_id = 'nrt-leaver-btg'
+                 ORDER BY rule_id",
+            )
+            .fetch_all(&pool)
+            .await
+            .ok()?;
+            (rows.len() == 2).then_some(rows)
+        }
+    };
+    let rows = wait_for("both findings recorded", Duration::from_secs(30), findings).await;
+    shutdown.cancel();
+    assert_eq!(rows[0].0, "emergency_access");
+    assert_eq!(rows[1].0, "leaver_access");
+    assert_eq!(rows[0].1, rows[1].1, "one case: {rows:?}");
+    let cases: i64 = sqlx::query_scalar("SELECT count(*) FROM cases WHERE user_id = $1")
+        .bind(leaver)
+        .fetch_one(&app.pool)
+        .await
+        .expect("cases");
+    assert_eq!(cases, 1);
+}
