@@ -11,6 +11,8 @@ Reads the run's databases (named in NAME/database, kept by scripts/evaluate) and
   of their views (the simulator's reason for the look: cross_practice_cover, ward_round, ...),
   whether that view's care context arrived late, the case's first rule, and whether the
   analyzer closed the case itself;
+- the incidents covered by more than one case, with the cases' first rule, state and the gap
+  between them (why an incident costs more than one case);
 - for the cases opened by a near-real-time rule, the time from the collector receiving the
   first finding's event to ClickHouse storing it (ingest), from storing to the case opening
   (analysis), and in all, as p50/p90/p99.
@@ -75,8 +77,11 @@ def main(argv):
 
     views = {}
     event_view = {}
+    incidents = {}
     for line in truth_lines(os.path.join(out, "feeds", "truth.ndjson")):
         record = json.loads(line)
+        if record.get("record") == "incident":
+            incidents[record["incident"]] = record
         if record.get("record") != "view":
             continue
         views[record["view"]] = record
@@ -86,13 +91,16 @@ def main(argv):
     rows = psql(
         pg,
         "SELECT c.id, c.state, coalesce(c.disposition, ''), extract(epoch FROM c.opened_at), "
-        "f.rule_id, f.event_id, extract(epoch FROM f.created_at) "
+        "f.rule_id, f.event_id, extract(epoch FROM f.created_at), "
+        "extract(epoch FROM c.first_event_at), extract(epoch FROM c.last_event_at) "
         "FROM cases c JOIN findings f ON f.case_id = c.id ORDER BY c.id, f.created_at, f.id",
     )
     cases = collections.OrderedDict()
-    for case_id, state, disposition, opened, rule, event, _created in rows:
+    for case_id, state, disposition, opened, rule, event, _created, first, last in rows:
         case = cases.setdefault(
-            case_id, {"state": state, "disposition": disposition, "opened": float(opened), "findings": []}
+            case_id,
+            {"state": state, "disposition": disposition, "opened": float(opened), "findings": [],
+             "first": float(first), "last": float(last)},
         )
         case["findings"].append((rule, event))
 
@@ -122,6 +130,29 @@ def main(argv):
     print("\nfalse cases by their first finding's rule:")
     for rule, count in false_rule.most_common():
         print(f"  {count:5d}  {rule}")
+
+    by_incident = collections.defaultdict(set)
+    for case_id, case in cases.items():
+        for _, event in case["findings"]:
+            view = views.get(event_view.get(event))
+            if view and view.get("incident") is not None:
+                by_incident[view["incident"]].add(case_id)
+    several = {number: ids for number, ids in by_incident.items() if len(ids) > 1}
+    print(f"\nincidents caught {len(by_incident)} of {len(incidents)}; covered by more than one case: "
+          f"{len(several)} (cases beyond the first: {sum(len(ids) - 1 for ids in several.values())})")
+    kinds = collections.Counter(incidents.get(number, {}).get("type", "?") for number in several)
+    for kind, count in kinds.most_common():
+        print(f"  {count:5d}  {kind}")
+    for number, ids in sorted(several.items())[:40]:
+        ordered = sorted(ids, key=lambda i: cases[i]["first"])
+        parts = []
+        previous = None
+        for i in ordered:
+            case = cases[i]
+            gap = "" if previous is None else f" +{(case['first'] - previous) / 3600:.0f}h"
+            parts.append(f"#{i} {case['findings'][0][0]} {case['state']}{gap}")
+            previous = case["last"]
+        print(f"  incident {number} ({incidents.get(number, {}).get('type', '?')}): " + "; ".join(parts))
 
     nrt = [(case_id, case) for case_id, case in cases.items() if case["findings"][0][0] in NEAR_REAL_TIME]
     if not nrt:

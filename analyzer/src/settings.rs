@@ -34,6 +34,11 @@ pub struct AnalyzerSettings {
     pub unexplained_org_lookback_days: f64,
     /// Findings about the same user this close in time join one case, in seconds.
     pub grouping_window_seconds: f64,
+    /// A finding about a user and a patient that an open case of the user already covers joins
+    /// that case however long ago its accesses were (a user returning to a relative's record
+    /// weeks later adds to the case an officer is already working, not a second one); once the
+    /// case is closed, a new finding opens a new case, which counts the closed one as history.
+    pub join_open_case_of_patient: bool,
     /// ClickHouse's `priority` of the scheduled runs' queries and of the near-real-time
     /// explanation of new events (smaller is more urgent; 0: no priority). ClickHouse pauses a
     /// query while one of a more urgent priority runs, so with the fast rules' polls at 1 a
@@ -55,6 +60,7 @@ impl Default for AnalyzerSettings {
             max_window_ms: 86_400_000,
             unexplained_org_lookback_days: 35.0,
             grouping_window_seconds: 72.0 * 3600.0,
+            join_open_case_of_patient: true,
             clickhouse_priority: 2,
             near_real_time: NearRealTimeSettings::default(),
             explanation: ExplanationSettings::default(),
@@ -69,6 +75,10 @@ impl Default for AnalyzerSettings {
 pub struct NearRealTimeSettings {
     pub enabled: bool,
     pub poll_interval_ms: u64,
+    /// As the scheduled runs' `settle_ms`, for the polls. 0 by default: a poll reads up to the
+    /// last whole second ClickHouse has stored, and an insert that commits later than a poll
+    /// passed its stored second is read by the next polls' `overlap_ms` (a finding already
+    /// recorded is a duplicate, never a second finding).
     pub settle_ms: i64,
     pub overlap_ms: i64,
     /// ClickHouse's `priority` of the fast rules' polls (see `AnalyzerSettings::clickhouse_priority`).
@@ -80,7 +90,7 @@ impl Default for NearRealTimeSettings {
         Self {
             enabled: true,
             poll_interval_ms: 500,
-            settle_ms: 1_000,
+            settle_ms: 0,
             overlap_ms: 10_000,
             clickhouse_priority: 1,
         }

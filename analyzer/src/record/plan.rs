@@ -9,6 +9,10 @@
 //!   (the re-score at the end of the run writes the same widening): so an incident spanning
 //!   days is one case however much time a run covers (a replay of a month in minutes, or a
 //!   run after an outage), as it is when runs follow the accesses every few minutes;
+//! - else one about a patient an open case of the user already covers joins that case (the
+//!   one whose accesses end last) however far apart in time, when
+//!   `join_open_case_of_patient` (a user back in a relative's record three weeks later adds
+//!   to the case being worked, not a second case about the same look);
 //! - otherwise it waits, and when the user's pending findings within the grouping window of it
 //!   (this run's and earlier ones, of any rule) reach the case-opening score, they open one case
 //!   for the patient of the earliest of them, moved into it in the order they were recorded.
@@ -37,6 +41,8 @@ pub(crate) struct KnownCase {
     pub standing: bool,
     /// Decided as an inappropriate access.
     pub confirmed: bool,
+    /// The patients an open case covers (none read for a closed one).
+    pub patients: Vec<String>,
 }
 
 /// A finding of one of the run's users waiting in `pending_findings`, as the run read it.
@@ -125,7 +131,14 @@ pub(crate) struct Inputs<'a> {
     pub outcomes: &'a Outcomes,
 }
 
-impl Inputs<'_> {
+impl<'a> Inputs<'a> {
+    pub fn patient(&self, source: Source) -> &'a str {
+        match source {
+            Source::Pending(index) => &self.pending[index].patient_id,
+            Source::Run(index) => &self.findings[index].patient_id,
+        }
+    }
+
     pub fn occurred_at(&self, source: Source) -> DateTime<Utc> {
         match source {
             Source::Pending(index) => self.pending[index].occurred_at,
@@ -177,11 +190,19 @@ pub(crate) fn grouping_window(settings: &AnalyzerSettings) -> TimeDelta {
     TimeDelta::microseconds((settings.grouping_window_seconds * 1_000_000.0).round() as i64)
 }
 
+/// An open case of a user as the run goes: its first and last access and its patients, as
+/// read or opened and widened by the run's findings so far.
+struct OpenCase<'a> {
+    key: CaseKey,
+    first: DateTime<Utc>,
+    last: DateTime<Utc>,
+    patients: HashSet<&'a str>,
+}
+
 /// One user's state as the run goes.
 #[derive(Default)]
-struct UserState {
-    /// Open cases with the first and last access they had when read or opened.
-    open: Vec<(CaseKey, DateTime<Utc>, DateTime<Utc>)>,
+struct UserState<'a> {
+    open: Vec<OpenCase<'a>>,
     /// Earlier cases (not explained away) and confirmed ones, for the opening score.
     earlier: i64,
     confirmed: i64,
@@ -194,11 +215,12 @@ pub(crate) fn plan(inputs: &Inputs<'_>, settings: &AnalyzerSettings) -> Plan {
     for case in inputs.cases {
         let user = users.entry(case.user_id.as_str()).or_default();
         if case.open {
-            user.open.push((
-                CaseKey::Known(case.id),
-                case.first_event_at,
-                case.last_event_at,
-            ));
+            user.open.push(OpenCase {
+                key: CaseKey::Known(case.id),
+                first: case.first_event_at,
+                last: case.last_event_at,
+                patients: case.patients.iter().map(String::as_str).collect(),
+            });
         }
         user.earlier += i64::from(case.standing);
         user.confirmed += i64::from(case.standing && case.confirmed);
@@ -234,27 +256,42 @@ pub(crate) fn plan(inputs: &Inputs<'_>, settings: &AnalyzerSettings) -> Plan {
     plan
 }
 
+/// The open case that `wanted` accepts whose accesses end last (the later opened on a tie).
+fn latest_open(open: &[OpenCase<'_>], wanted: impl Fn(&OpenCase<'_>) -> bool) -> Option<usize> {
+    (0..open.len())
+        .filter(|&i| wanted(&open[i]))
+        .max_by_key(|&i| (open[i].last, open[i].key))
+}
+
 /// Records one finding that is neither a duplicate nor suppressed.
-fn step(
-    inputs: &Inputs<'_>,
+fn step<'a>(
+    inputs: &Inputs<'a>,
     settings: &AnalyzerSettings,
     window: TimeDelta,
     plan: &mut Plan,
-    user: &mut UserState,
+    user: &mut UserState<'a>,
     index: usize,
 ) -> Recorded {
     let finding = &inputs.findings[index];
     let at = finding.occurred_at;
-    let open_case = user
-        .open
-        .iter_mut()
-        .filter(|(_, first, last)| *last >= at - window && *first <= at + window)
-        .max_by_key(|(key, _, last)| (*last, *key))
-        .map(|(key, first, last)| {
-            *first = (*first).min(at);
-            *last = (*last).max(at);
-            *key
-        });
+    let patient = finding.patient_id.as_str();
+    let close_in_time = latest_open(&user.open, |case| {
+        case.last >= at - window && case.first <= at + window
+    });
+    let chosen = close_in_time.or_else(|| {
+        if settings.join_open_case_of_patient {
+            latest_open(&user.open, |case| case.patients.contains(patient))
+        } else {
+            None
+        }
+    });
+    let open_case = chosen.map(|i| {
+        let case = &mut user.open[i];
+        case.first = case.first.min(at);
+        case.last = case.last.max(at);
+        case.patients.insert(patient);
+        case.key
+    });
     if let Some(case) = open_case {
         plan.inserts.push(Insert {
             source: Source::Run(index),
@@ -323,7 +360,13 @@ fn step(
         let opened = &plan.opened[plan.opened.len() - 1];
         (opened.first_event_at, opened.last_event_at)
     };
-    user.open.push((case, first_event_at, last_event_at));
+    let patients = moved.iter().map(|source| inputs.patient(*source)).collect();
+    user.open.push(OpenCase {
+        key: case,
+        first: first_event_at,
+        last: last_event_at,
+        patients,
+    });
     user.earlier += 1;
     plan.touched.insert(case);
     Recorded::OpenedCase

@@ -46,6 +46,7 @@ fn case(id: i64, user: &str, open: bool, confirmed: bool, first: f64, last: f64)
         last_event_at: at(last),
         standing: true,
         confirmed,
+        patients: Vec::new(),
     }
 }
 
@@ -252,4 +253,52 @@ fn an_earlier_confirmed_case_lets_one_low_finding_open_a_case() {
     // 1 + repeat 3·(1 + 2·1); the second case also counts the first as an earlier one.
     assert_eq!(plan.opened[0].opening_score, 10.0);
     assert_eq!(plan.opened[1].opening_score, 13.0);
+}
+
+#[test]
+fn a_patient_an_open_case_covers_joins_it_weeks_later_and_another_patient_does_not() {
+    let three_weeks = 21.0 * 24.0;
+    let mut world = World::new(vec![
+        // The user is back in the relative's record three weeks on: the case being worked.
+        finding("e0", "u", "p1", Severity::Low, three_weeks),
+        // Another patient as long after: nothing close in time, so it waits.
+        finding("e1", "u", "p9", Severity::Low, three_weeks + 200.0),
+        // A patient of a closed case only: closed cases take none.
+        finding("e2", "u", "p5", Severity::Low, three_weeks + 400.0),
+        // Within 72 h of e0, which widened case 3: joins it, although p2 is new to it.
+        finding("e3", "u", "p2", Severity::Low, three_weeks + 10.0),
+    ]);
+    let mut open = case(3, "u", true, false, 0.0, 2.0);
+    open.patients = vec!["p1".to_owned()];
+    let mut older = case(1, "u", true, false, -400.0, -390.0);
+    older.patients = vec!["p1".to_owned()];
+    let closed = case(2, "u", false, false, 10.0, 12.0);
+    world.cases = vec![older, open, closed];
+    for case in &mut world.cases {
+        case.standing = false;
+    }
+    let plan = world.plan();
+    assert_eq!(
+        plan.outcomes,
+        [
+            Recorded::ExtendedCase,
+            Recorded::Pending,
+            Recorded::Pending,
+            Recorded::ExtendedCase
+        ]
+    );
+    assert_eq!(
+        plan.inserts[0].case,
+        CaseKey::Known(3),
+        "the open case of the patient whose accesses end last"
+    );
+    assert_eq!(plan.inserts[1].case, CaseKey::Known(3));
+
+    // Turned off: the look weeks later waits for a case of its own.
+    let settings = AnalyzerSettings {
+        join_open_case_of_patient: false,
+        ..AnalyzerSettings::default()
+    };
+    let plan = world.plan_with(&settings);
+    assert_eq!(plan.outcomes[0], Recorded::Pending);
 }
