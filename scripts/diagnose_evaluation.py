@@ -119,11 +119,13 @@ def main(argv):
         top = contexts.most_common(1)[0][0] if contexts else ("(no view in the truth file)", "", "")
         false_by[top] += 1
         false_rule[case["findings"][0][0]] += 1
-        if case["state"] == "closed" and case["disposition"] == "appropriate":
+        # The analyzer closes a case whose every finding late care context explained, with no
+        # disposition (nobody decided it); an officer's "appropriate" is the other way.
+        if case["state"] == "closed" and case["disposition"] in ("appropriate", ""):
             closed_self += 1
     false_cases = len(cases) - true_cases
     print(f"cases {len(cases)}, true {true_cases}, false {false_cases} "
-          f"(closed as appropriate, by the analyzer or anyone: {closed_self})\n")
+          f"(closed: explained away by the analyzer or decided appropriate: {closed_self})\n")
     print("false cases by the most common context of their views (context, care context, label):")
     for (context, late, label), count in false_by.most_common(25):
         print(f"  {count:5d}  {context} ({late}, {label})")

@@ -1,7 +1,8 @@
 //! Evaluating one configured rule over a window: its query (or statistics) gives candidate
 //! accesses; duplicates of an event (a re-shipped batch) and repeats of the same user, patient
 //! and hour (an access and its data reads) collapse into one; and candidates whose access is
-//! explained at or above the rule's `explained_away_at` binding are dropped. A catch-up in
+//! explained at or above the rule's `explained_away_at` binding, or by one of its
+//! `explained_away_by` kinds, are dropped. A catch-up in
 //! bounded steps passes the same [`Sessions`] to each step, so a session that crosses a step's
 //! end stays one candidate, as it would in one window.
 
@@ -56,7 +57,7 @@ pub(crate) async fn candidates(
         }
     };
     let mut kept = collapse(found, sessions);
-    if let Some(level) = configured.explained_away_at {
+    if configured.explainable() {
         if let Some((explanation, version)) = explain_first {
             let mut ids: Vec<String> = kept.iter().map(|c| c.event_id.clone()).collect();
             ids.sort_unstable();
@@ -71,8 +72,7 @@ pub(crate) async fn candidates(
         kept.retain(|candidate| {
             known
                 .get(&candidate.event_id)
-                .and_then(|explanation| explanation.binding())
-                .is_none_or(|binding| binding < level)
+                .is_none_or(|explanation| !configured.explained_away(explanation))
         });
     }
     Ok(kept)

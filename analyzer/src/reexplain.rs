@@ -87,7 +87,7 @@ pub(crate) async fn reexplain_open(
     }
     let explainable: Vec<String> = rules
         .iter()
-        .filter(|r| r.explained_away_at.is_some())
+        .filter(|r| r.explainable())
         .map(|r| r.rule.id.to_owned())
         .collect();
     let open = sqlx::query(include_str!("reexplain/open_findings.sql"))
@@ -148,17 +148,13 @@ pub(crate) async fn reexplain_open(
         for row in &open {
             let rule_id: String = row.get("rule_id");
             let event_id: String = row.get("event_id");
-            let Some(level) = rules
-                .iter()
-                .find(|r| r.rule.id == rule_id)
-                .and_then(|r| r.explained_away_at)
-            else {
+            let Some(rule) = rules.iter().find(|r| r.rule.id == rule_id) else {
                 continue;
             };
             let Some(explanation) = known.get(&event_id) else {
                 continue;
             };
-            if explanation.binding().is_none_or(|binding| binding < level) {
+            if !rule.explained_away(explanation) {
                 continue;
             }
             let id: i64 = row.get("id");

@@ -131,6 +131,10 @@ pub struct Rule {
     /// The weakest explanation that explains a finding of this rule away (`None`: nothing
     /// does; e.g. an emergency access is reviewed whatever the care context says).
     pub explained_away_at: Option<Binding>,
+    /// Explanation kinds that explain a finding of this rule away whatever their binding: the
+    /// patient's registration with the user's own practice explains a VIP look, where an
+    /// admission to the user's (large) organisation does not.
+    pub explained_away_by: &'static [&'static str],
     pub params: &'static [Param],
     pub evaluation: Evaluation,
     /// The sentence shown to a privacy officer for one candidate.

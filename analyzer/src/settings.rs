@@ -1,10 +1,12 @@
 //! The analyzer's settings (`[analyzer]` in careaudit's configuration): the schedule and windows
 //! of both paths, the explanation windows per relationship kind, the case grouping and scoring,
-//! and per rule `enabled`, `severity`, `schedule`, `explained_away_at` and its parameters.
+//! and per rule `enabled`, `severity`, `schedule`, `explained_away_at`, `explained_away_by` and
+//! its parameters.
 //! Every rule and parameter name is checked against the registry at start-up, so a typo is an
 //! error rather than a silently ignored setting.
 
 use crate::error::AnalyzerError;
+use crate::explain::StoredExplanation;
 use crate::rules::{Binding, ParamDefault, Rule, REGISTRY};
 use domain::Severity;
 use serde::Deserialize;
@@ -39,6 +41,13 @@ pub struct AnalyzerSettings {
     /// weeks later adds to the case an officer is already working, not a second one); once the
     /// case is closed, a new finding opens a new case, which counts the closed one as history.
     pub join_open_case_of_patient: bool,
+    /// A finding about a user with an open case whose accesses are within this many days joins
+    /// that case, unless it is more severe than the case (a more severe finding opens a case of
+    /// its own, and its notification, as it would for a user without a case): one case per user
+    /// under review, however their accesses spread over the weeks, rather than a case per
+    /// grouping window whose every successor scores the one before as repeat behaviour. 0 joins
+    /// only within the grouping window.
+    pub join_open_case_of_user_days: f64,
     /// ClickHouse's `priority` of the scheduled runs' queries and of the near-real-time
     /// explanation of new events (smaller is more urgent; 0: no priority). ClickHouse pauses a
     /// query while one of a more urgent priority runs, so with the fast rules' polls at 1 a
@@ -61,6 +70,7 @@ impl Default for AnalyzerSettings {
             unexplained_org_lookback_days: 35.0,
             grouping_window_seconds: 72.0 * 3600.0,
             join_open_case_of_patient: true,
+            join_open_case_of_user_days: 28.0,
             clickhouse_priority: 2,
             near_real_time: NearRealTimeSettings::default(),
             explanation: ExplanationSettings::default(),
@@ -233,8 +243,11 @@ pub struct RuleSettings {
     pub severity: Option<Severity>,
     /// A cron expression for this rule alone (scheduled rules; default: the analyzer's).
     pub schedule: Option<String>,
-    /// `organisation`, `team`, `user` or `never`.
+    /// `system`, `organisation`, `team`, `user` or `never`.
     pub explained_away_at: Option<String>,
+    /// Explanation kinds (`registration`, `encounter`, ...) that explain a finding away whatever
+    /// their binding; `[]` for none (default: the rule's own list).
+    pub explained_away_by: Option<Vec<String>>,
     #[serde(flatten)]
     pub params: BTreeMap<String, ParamValue>,
 }
@@ -246,7 +259,25 @@ pub struct ConfiguredRule {
     pub severity: Severity,
     pub schedule: Option<cron::Schedule>,
     pub explained_away_at: Option<Binding>,
+    pub explained_away_by: Vec<String>,
     pub params: BTreeMap<String, ParamValue>,
+}
+
+impl ConfiguredRule {
+    /// Whether any explanation can explain a finding of this rule away.
+    pub(crate) fn explainable(&self) -> bool {
+        self.explained_away_at.is_some() || !self.explained_away_by.is_empty()
+    }
+
+    /// Whether `explanation` explains a finding of this rule away: it binds at or above the
+    /// rule's level, or it is of one of the rule's explaining kinds.
+    pub(crate) fn explained_away(&self, explanation: &StoredExplanation) -> bool {
+        let Some(binding) = explanation.binding() else {
+            return false;
+        };
+        self.explained_away_at.is_some_and(|level| binding >= level)
+            || self.explained_away_by.contains(&explanation.kind)
+    }
 }
 
 impl AnalyzerSettings {
@@ -270,6 +301,12 @@ impl AnalyzerSettings {
                 self.max_window_ms
             )));
         }
+        if !self.join_open_case_of_user_days.is_finite() || self.join_open_case_of_user_days < 0.0 {
+            return Err(AnalyzerError::Settings(format!(
+                "join_open_case_of_user_days {} is not a number of days (0 or more)",
+                self.join_open_case_of_user_days
+            )));
+        }
         if self.unexplained_org_lookback_days.is_nan() || self.unexplained_org_lookback_days <= 0.0
         {
             return Err(AnalyzerError::Settings(format!(
@@ -282,19 +319,31 @@ impl AnalyzerSettings {
                 return Err(AnalyzerError::Settings(format!("unknown rule {id:?}")));
             }
         }
+        // The kinds an explanation can have: one per relationship window, and the derived ones.
+        let kinds: Vec<&str> = self
+            .explanation
+            .windows
+            .keys()
+            .map(String::as_str)
+            .chain(["same_team", "prior_episode", "covering_appointment"])
+            .collect();
         let mut configured = Vec::new();
         for rule in REGISTRY.iter().copied() {
             let settings = self.rules.get(rule.id).cloned().unwrap_or_default();
             if settings.enabled == Some(false) {
                 continue;
             }
-            configured.push(configure(rule, settings)?);
+            configured.push(configure(rule, settings, &kinds)?);
         }
         Ok(configured)
     }
 }
 
-fn configure(rule: &'static Rule, settings: RuleSettings) -> Result<ConfiguredRule, AnalyzerError> {
+fn configure(
+    rule: &'static Rule,
+    settings: RuleSettings,
+    kinds: &[&str],
+) -> Result<ConfiguredRule, AnalyzerError> {
     let problem = |text: String| AnalyzerError::Settings(format!("rule {}: {text}", rule.id));
     let mut params = BTreeMap::new();
     for param in rule.params {
@@ -333,11 +382,28 @@ fn configure(rule: &'static Rule, settings: RuleSettings) -> Result<ConfiguredRu
             ))
         })?),
     };
+    let explained_away_by = match settings.explained_away_by {
+        None => rule
+            .explained_away_by
+            .iter()
+            .map(|&kind| kind.to_owned())
+            .collect(),
+        Some(named) => {
+            if let Some(unknown) = named.iter().find(|kind| !kinds.contains(&kind.as_str())) {
+                return Err(problem(format!(
+                    "explained_away_by names {unknown:?}, not an explanation kind ({})",
+                    kinds.join(", ")
+                )));
+            }
+            named
+        }
+    };
     Ok(ConfiguredRule {
         rule,
         severity: settings.severity.unwrap_or(rule.default_severity),
         schedule,
         explained_away_at,
+        explained_away_by,
         params,
     })
 }
@@ -392,5 +458,78 @@ mod tests {
             .rules
             .insert("snooping".to_owned(), RuleSettings::default());
         assert!(unknown.configured_rules().is_err());
+    }
+
+    fn explanation(kind: &str, binding: &str) -> StoredExplanation {
+        StoredExplanation {
+            event_id: "e-1".to_owned(),
+            explained: u8::from(!binding.is_empty()),
+            kind: kind.to_owned(),
+            binding: binding.to_owned(),
+            relationship_id: String::new(),
+            source_channel: String::new(),
+            source_message_id: String::new(),
+        }
+    }
+
+    fn configured(settings: &AnalyzerSettings, id: &str) -> ConfiguredRule {
+        settings
+            .configured_rules()
+            .expect("valid")
+            .into_iter()
+            .find(|r| r.rule.id == id)
+            .expect("enabled")
+    }
+
+    #[test]
+    fn a_vip_look_is_explained_by_the_practice_registration_not_by_an_admission() {
+        let vip = configured(&AnalyzerSettings::default(), "vip_patient");
+        assert!(vip.explained_away(&explanation("registration", "organisation")));
+        assert!(!vip.explained_away(&explanation("encounter", "organisation")));
+        assert!(vip.explained_away(&explanation("same_team", "team")));
+        assert!(vip.explained_away(&explanation("clinician", "user")));
+        assert!(!vip.explained_away(&explanation("", "")));
+        // A registration the explanation did not find is no explanation.
+        let mut unexplained = explanation("registration", "organisation");
+        unexplained.explained = 0;
+        assert!(!vip.explained_away(&unexplained));
+        // Rules without explaining kinds go by the binding alone.
+        let coworker = configured(&AnalyzerSettings::default(), "coworker");
+        assert!(!coworker.explained_away(&explanation("registration", "organisation")));
+        let emergency = configured(&AnalyzerSettings::default(), "emergency_access");
+        assert!(!emergency.explainable());
+        assert!(!emergency.explained_away(&explanation("clinician", "user")));
+    }
+
+    #[test]
+    fn explaining_kinds_can_be_cleared_or_set_and_unknown_kinds_are_refused() {
+        let mut settings = AnalyzerSettings::default();
+        settings.rules.insert(
+            "vip_patient".to_owned(),
+            RuleSettings {
+                explained_away_by: Some(Vec::new()),
+                ..RuleSettings::default()
+            },
+        );
+        let strict = configured(&settings, "vip_patient");
+        assert!(!strict.explained_away(&explanation("registration", "organisation")));
+        settings.rules.insert(
+            "coworker".to_owned(),
+            RuleSettings {
+                explained_away_by: Some(vec!["referral".to_owned()]),
+                ..RuleSettings::default()
+            },
+        );
+        let coworker = configured(&settings, "coworker");
+        assert!(coworker.explained_away(&explanation("referral", "organisation")));
+        settings.rules.insert(
+            "coworker".to_owned(),
+            RuleSettings {
+                explained_away_by: Some(vec!["registraton".to_owned()]),
+                ..RuleSettings::default()
+            },
+        );
+        let error = settings.configured_rules().expect_err("a typo");
+        assert!(error.to_string().contains("registraton"), "{error}");
     }
 }

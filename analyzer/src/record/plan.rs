@@ -13,6 +13,11 @@
 //!   one whose accesses end last) however far apart in time, when
 //!   `join_open_case_of_patient` (a user back in a relative's record three weeks later adds
 //!   to the case being worked, not a second case about the same look);
+//! - else one within `join_open_case_of_user_days` of an open case of the user, and no more
+//!   severe than it, joins that case (the one whose accesses end last): one case per user under
+//!   review, where each grouping window used to open a case that scored the one before as
+//!   repeat behaviour (a clinician's unrecorded advice calls, a leaver's weeks of logins); a
+//!   more severe finding opens its own case and so its own notification;
 //! - otherwise it waits, and when the user's pending findings within the grouping window of it
 //!   (this run's and earlier ones, of any rule) reach the case-opening score, they open one case
 //!   for the patient of the earliest of them, moved into it in the order they were recorded.
@@ -37,6 +42,9 @@ pub(crate) struct KnownCase {
     pub open: bool,
     pub first_event_at: DateTime<Utc>,
     pub last_event_at: DateTime<Utc>,
+    /// `low` ... `critical`: a finding more severe than an open case does not join it from
+    /// outside the grouping window.
+    pub severity: String,
     /// Not explained away: it counts as an earlier case of the user in the score.
     pub standing: bool,
     /// Decided as an inappropriate access.
@@ -196,6 +204,7 @@ struct OpenCase<'a> {
     key: CaseKey,
     first: DateTime<Utc>,
     last: DateTime<Utc>,
+    severity: Severity,
     patients: HashSet<&'a str>,
 }
 
@@ -209,6 +218,11 @@ struct UserState<'a> {
     pending: Vec<Source>,
 }
 
+/// `join_open_case_of_user_days` as a span of time.
+fn user_join_span(settings: &AnalyzerSettings) -> TimeDelta {
+    TimeDelta::seconds((settings.join_open_case_of_user_days * 86_400.0).round() as i64)
+}
+
 pub(crate) fn plan(inputs: &Inputs<'_>, settings: &AnalyzerSettings) -> Plan {
     let window = grouping_window(settings);
     let mut users: HashMap<&str, UserState> = HashMap::new();
@@ -219,6 +233,7 @@ pub(crate) fn plan(inputs: &Inputs<'_>, settings: &AnalyzerSettings) -> Plan {
                 key: CaseKey::Known(case.id),
                 first: case.first_event_at,
                 last: case.last_event_at,
+                severity: Severity::from_str(&case.severity).unwrap_or(Severity::Low),
                 patients: case.patients.iter().map(String::as_str).collect(),
             });
         }
@@ -278,17 +293,27 @@ fn step<'a>(
     let close_in_time = latest_open(&user.open, |case| {
         case.last >= at - window && case.first <= at + window
     });
-    let chosen = close_in_time.or_else(|| {
-        if settings.join_open_case_of_patient {
-            latest_open(&user.open, |case| case.patients.contains(patient))
-        } else {
-            None
-        }
-    });
+    let chosen = close_in_time
+        .or_else(|| {
+            if settings.join_open_case_of_patient {
+                latest_open(&user.open, |case| case.patients.contains(patient))
+            } else {
+                None
+            }
+        })
+        .or_else(|| {
+            let span = user_join_span(settings);
+            latest_open(&user.open, |case| {
+                case.last >= at - span
+                    && case.first <= at + span
+                    && finding.severity <= case.severity
+            })
+        });
     let open_case = chosen.map(|i| {
         let case = &mut user.open[i];
         case.first = case.first.min(at);
         case.last = case.last.max(at);
+        case.severity = case.severity.max(finding.severity);
         case.patients.insert(patient);
         case.key
     });
@@ -365,6 +390,7 @@ fn step<'a>(
         key: case,
         first: first_event_at,
         last: last_event_at,
+        severity: opening.severity,
         patients,
     });
     user.earlier += 1;

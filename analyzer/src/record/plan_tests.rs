@@ -44,6 +44,7 @@ fn case(id: i64, user: &str, open: bool, confirmed: bool, first: f64, last: f64)
         open,
         first_event_at: at(first),
         last_event_at: at(last),
+        severity: "high".to_owned(),
         standing: true,
         confirmed,
         patients: Vec::new(),
@@ -162,7 +163,8 @@ fn an_open_case_groups_by_its_latest_access_this_run_included() {
     for case in &mut world.cases {
         case.standing = false;
     }
-    let plan = world.plan();
+    // The grouping window alone (an open case takes later findings of the user too by default).
+    let plan = world.plan_with(&within_the_window_only());
     assert_eq!(
         plan.outcomes,
         [
@@ -248,7 +250,7 @@ fn an_earlier_confirmed_case_lets_one_low_finding_open_a_case() {
         finding("e1", "u", "p2", Severity::Low, 300.0),
     ]);
     world.cases = vec![case(2, "u", false, true, 0.0, 1.0)];
-    let plan = world.plan();
+    let plan = world.plan_with(&within_the_window_only());
     assert_eq!(plan.outcomes, [Recorded::OpenedCase, Recorded::OpenedCase]);
     // 1 + repeat 3·(1 + 2·1); the second case also counts the first as an earlier one.
     assert_eq!(plan.opened[0].opening_score, 10.0);
@@ -277,7 +279,7 @@ fn a_patient_an_open_case_covers_joins_it_weeks_later_and_another_patient_does_n
     for case in &mut world.cases {
         case.standing = false;
     }
-    let plan = world.plan();
+    let plan = world.plan_with(&within_the_window_only());
     assert_eq!(
         plan.outcomes,
         [
@@ -297,8 +299,61 @@ fn a_patient_an_open_case_covers_joins_it_weeks_later_and_another_patient_does_n
     // Turned off: the look weeks later waits for a case of its own.
     let settings = AnalyzerSettings {
         join_open_case_of_patient: false,
-        ..AnalyzerSettings::default()
+        ..within_the_window_only()
     };
     let plan = world.plan_with(&settings);
     assert_eq!(plan.outcomes[0], Recorded::Pending);
+}
+
+/// Settings under which an open case takes a finding of another patient only within the
+/// grouping window.
+fn within_the_window_only() -> AnalyzerSettings {
+    AnalyzerSettings {
+        join_open_case_of_user_days: 0.0,
+        ..AnalyzerSettings::default()
+    }
+}
+
+#[test]
+fn an_open_case_takes_the_users_later_findings_of_no_higher_severity_for_weeks() {
+    let day = 24.0;
+    let mut world = World::new(vec![
+        // A week after the case's last access, another patient: it joins, not a case of its own
+        // that the open one would push over the opening score as "repeat behaviour".
+        finding("e0", "u", "p2", Severity::Low, 7.0 * day),
+        // Five days on, more severe than the medium case: a case (and a notification) of its own.
+        finding("e1", "u", "p3", Severity::High, 12.0 * day),
+        // Low, 20 days after e1: joins the open case whose accesses end last (e1's).
+        finding("e2", "u", "p4", Severity::Low, 32.0 * day),
+        // 38 days after every open case's last access: a case of its own, the earlier one its
+        // history (1 + 3).
+        finding("e3", "u", "p5", Severity::Low, 70.0 * day),
+    ]);
+    let mut open = case(4, "u", true, false, 0.0, 1.0);
+    open.severity = "medium".to_owned();
+    open.patients = vec!["p1".to_owned()];
+    open.standing = false;
+    world.cases = vec![open];
+    let plan = world.plan();
+    use Recorded::*;
+    assert_eq!(
+        plan.outcomes,
+        [ExtendedCase, OpenedCase, ExtendedCase, OpenedCase]
+    );
+    let cases: Vec<CaseKey> = plan.inserts.iter().map(|i| i.case).collect();
+    assert_eq!(
+        cases,
+        [
+            CaseKey::Known(4),
+            CaseKey::Opened(0),
+            CaseKey::Opened(0),
+            CaseKey::Opened(1)
+        ]
+    );
+
+    // Only within the grouping window, each case makes the next weak finding a case: e2 and e3
+    // open cases on the repeat points of the cases before them.
+    let plan = world.plan_with(&within_the_window_only());
+    assert_eq!(plan.outcomes, [Pending, OpenedCase, OpenedCase, OpenedCase]);
+    assert_eq!(plan.opened[2].opening_score, 7.0);
 }

@@ -20,6 +20,7 @@ pub const RULE: Rule = Rule {
     default_severity: Severity::Medium,
     path: RulePath::Scheduled,
     explained_away_at: Some(Binding::Team),
+    explained_away_by: &[],
     params: &[],
     evaluation: Evaluation::Query {
         file: "coworker.sql",

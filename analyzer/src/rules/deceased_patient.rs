@@ -16,6 +16,7 @@ pub const RULE: Rule = Rule {
     default_severity: Severity::Medium,
     path: RulePath::Scheduled,
     explained_away_at: Some(Binding::Team),
+    explained_away_by: &[],
     params: &[Param {
         name: "days_after_death",
         default: ParamDefault::Int(30),

@@ -18,6 +18,7 @@ pub const RULE: Rule = Rule {
     default_severity: Severity::High,
     path: RulePath::NearRealTime,
     explained_away_at: None,
+    explained_away_by: &[],
     params: &[],
     evaluation: Evaluation::Query {
         file: "emergency_access.sql",

@@ -17,6 +17,7 @@ pub const RULE: Rule = Rule {
     default_severity: Severity::High,
     path: RulePath::Scheduled,
     explained_away_at: Some(Binding::User),
+    explained_away_by: &[],
     params: &[],
     evaluation: Evaluation::Query {
         file: "family_member.sql",

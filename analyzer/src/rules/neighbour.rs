@@ -18,6 +18,7 @@ pub const RULE: Rule = Rule {
     default_severity: Severity::Medium,
     path: RulePath::Scheduled,
     explained_away_at: Some(Binding::User),
+    explained_away_by: &[],
     params: &[Param {
         name: "match_sector",
         default: ParamDefault::Int(0),

@@ -20,6 +20,7 @@ pub const RULE: Rule = Rule {
     default_severity: Severity::Low,
     path: RulePath::Scheduled,
     explained_away_at: Some(Binding::System),
+    explained_away_by: &[],
     params: &[],
     evaluation: Evaluation::Query {
         file: "no_relationship.sql",

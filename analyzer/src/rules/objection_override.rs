@@ -18,6 +18,7 @@ pub const RULE: Rule = Rule {
     default_severity: Severity::High,
     path: RulePath::Scheduled,
     explained_away_at: None,
+    explained_away_by: &[],
     params: &[Param {
         name: "exempt_purposes",
         default: ParamDefault::Codes(&["PATRQT"]),

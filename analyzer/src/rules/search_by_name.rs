@@ -18,6 +18,7 @@ pub const RULE: Rule = Rule {
     default_severity: Severity::Low,
     path: RulePath::Scheduled,
     explained_away_at: Some(Binding::System),
+    explained_away_by: &[],
     params: &[Param {
         name: "search_codes",
         default: ParamDefault::Codes(&["search", "search-type", "search-system", "110112"]),

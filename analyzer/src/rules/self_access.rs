@@ -16,6 +16,7 @@ pub const RULE: Rule = Rule {
     default_severity: Severity::High,
     path: RulePath::NearRealTime,
     explained_away_at: None,
+    explained_away_by: &[],
     params: &[],
     evaluation: Evaluation::Query {
         file: "self_access.sql",

@@ -19,6 +19,7 @@ pub const RULE: Rule = Rule {
     default_severity: Severity::High,
     path: RulePath::Scheduled,
     explained_away_at: None,
+    explained_away_by: &[],
     params: &[Param {
         name: "sensitive_codes",
         default: ParamDefault::Codes(&["SEX", "STD", "HIV", "SDV", "TBOO"]),

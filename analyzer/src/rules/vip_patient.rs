@@ -5,6 +5,12 @@
 //! or their team (their own clinician, the ward or clinic team caring for them), which explains
 //! it away. An organisation-level relationship does not: "the patient is in my hospital" is
 //! exactly the curiosity the rule is for (most curious staff work where the VIP is treated).
+//! The one organisation-level relationship that does is the patient's registration with the
+//! user's own GP practice (`explained_away_by = ["registration"]`): the practice holds the
+//! patient's record and its staff handle their letters, results and prescriptions as routine,
+//! so flagging them buries the looks that matter (on the simulator's standard data, 69 of the
+//! 207 false cases were a VIP's own practice staff). A practice that wants its own staff
+//! reviewed sets `explained_away_by = []`.
 //!
 //! Evidence: `patient_flags` (latest statement of each flag, through merges).
 
@@ -17,6 +23,7 @@ pub const RULE: Rule = Rule {
     default_severity: Severity::High,
     path: RulePath::NearRealTime,
     explained_away_at: Some(Binding::Team),
+    explained_away_by: &["registration"],
     params: &[],
     evaluation: Evaluation::Query {
         file: "vip_patient.sql",

@@ -31,6 +31,7 @@ pub const RULE: Rule = Rule {
     default_severity: Severity::High,
     path: RulePath::Scheduled,
     explained_away_at: None,
+    explained_away_by: &[],
     params: &[
         Param {
             name: "lookback_days",

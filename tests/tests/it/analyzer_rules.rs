@@ -317,6 +317,62 @@ async fn a_colleague_treated_by_the_users_team_is_explained_and_by_the_organisat
 }
 
 #[tokio::test]
+async fn a_vip_look_by_their_own_practice_is_explained_and_by_the_admitting_hospital_is_not() {
+    let app = TestApp::spawn("analyzer_vip_practice", Background::NONE).await;
+    load_region(&app).await;
+    // The VIP is registered with practice G00001 and admitted to RDM01 under its cardiology
+    // consultant; the practice's receptionist is in the staff directory.
+    app.load(
+        "/load/staff",
+        "text/csv",
+        "user_id,family_name,given_names,org_code,role_codes,job_title,team,home_address_line,home_postcode,start_date,leave_date,patient_id\n\
+         555000000208,Hill,Hana,G00001,R8000,Receptionist,Reception,2 Lane End,N8 8HH,2019-01-07,,\n"
+            .to_owned(),
+    )
+    .await;
+    app.load(
+        "/load/registrations",
+        "text/csv",
+        "nhs_number,practice_code,registered_from
+9990002088,G00001,2016-04-01
+"
+        .to_owned(),
+    )
+    .await;
+    app.load_fhir(encounter("enc-star", "9990002088", "555000000201", "RDM01"))
+        .await;
+    for (event, user, org) in [
+        ("e-practice", "555000000208", "G00001"),
+        ("e-team", "555000000202", "RDM01"),
+        ("e-corridor", "555000000203", "RDM01"),
+    ] {
+        view(&app, event, user, org, "9990002088", "TREAT").await;
+    }
+    run(&app).await;
+    let vip: BTreeSet<String> = findings(&app)
+        .await
+        .into_iter()
+        .filter(|(rule, _)| rule == "vip_patient")
+        .map(|(_, event)| event)
+        .collect();
+    assert_eq!(
+        vip,
+        BTreeSet::from(["e-corridor".to_owned()]),
+        "the practice's registration and the treating team explain their looks; the admission to the clerk's hospital does not"
+    );
+    let practice: (String, String) = app
+        .clickhouse
+        .query("SELECT argMax(kind, version), argMax(binding, version) FROM access_explanations WHERE event_id = 'e-practice'")
+        .fetch_one()
+        .await
+        .expect("the practice's explanation");
+    assert_eq!(
+        practice,
+        ("registration".to_owned(), "organisation".to_owned())
+    );
+}
+
+#[tokio::test]
 async fn care_context_stored_before_the_by_patient_table_still_explains_accesses() {
     let app = TestApp::spawn("analyzer_care_backfill", Background::NONE).await;
     load_region(&app).await;
