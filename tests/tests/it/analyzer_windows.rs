@@ -139,13 +139,15 @@ async fn analyzer_rows(app: &TestApp) -> Vec<String> {
 
 #[tokio::test]
 async fn rerunning_a_window_with_many_findings_gives_the_same_rows() {
-    let app = TestApp::spawn("analyzer_rerun_many", Background::NONE).await;
+    let mut app = TestApp::spawn("analyzer_rerun_many", Background::NONE).await;
+    app.analyzer_settings.join_open_case_of_user_days = 0.0;
     let patients = nhs_numbers(9_990_002_000, 60);
     let now = chrono::Utc::now();
     let hours = |h: i64| now - chrono::Duration::hours(h);
     let mut views: Vec<(String, chrono::DateTime<chrono::Utc>, usize, &str)> = Vec::new();
-    // One look: it waits. Serial looks days apart: one waits, three open a case, and the two
-    // looks days later join it (an open case takes the user's later findings for weeks).
+    // One look: it waits. Serial looks days apart: a case, a later finding joining it, then a
+    // look too late for the case as it stood, waiting, and a second case with the next one
+    // (the grouping window alone, below, so that a case scored with an earlier one is re-run).
     views.push(("555000000101".into(), hours(240), 0, "TREAT"));
     for (h, p) in [(216, 1), (120, 2), (118, 3), (115, 4), (24, 5), (1, 6)] {
         views.push(("555000000102".into(), hours(h), p, "TREAT"));
