@@ -58,6 +58,16 @@ async fn findings(app: &TestApp) -> BTreeSet<(String, String)> {
     rows.into_iter().collect()
 }
 
+/// The events one rule flagged.
+async fn findings_of(app: &TestApp, rule_id: &str) -> BTreeSet<String> {
+    findings(app)
+        .await
+        .into_iter()
+        .filter(|(rule, _)| rule == rule_id)
+        .map(|(_, event)| event)
+        .collect()
+}
+
 /// The region of the fixtures: two integrated care systems; staff of RDM01 (ICS-A) and RDM02
 /// (ICS-B); patients with the demographics, flags and care each rule looks for.
 async fn load_region(app: &TestApp) {
@@ -303,12 +313,7 @@ async fn a_colleague_treated_by_the_users_team_is_explained_and_by_the_organisat
     )
     .await;
     run(&app).await;
-    let coworker: BTreeSet<String> = findings(&app)
-        .await
-        .into_iter()
-        .filter(|(rule, _)| rule == "coworker")
-        .map(|(_, event)| event)
-        .collect();
+    let coworker = findings_of(&app, "coworker").await;
     assert_eq!(
         coworker,
         BTreeSet::from(["e-corridor".to_owned()]),
@@ -349,12 +354,7 @@ async fn a_vip_look_by_their_own_practice_is_explained_and_by_the_admitting_hosp
         view(&app, event, user, org, "9990002088", "TREAT").await;
     }
     run(&app).await;
-    let vip: BTreeSet<String> = findings(&app)
-        .await
-        .into_iter()
-        .filter(|(rule, _)| rule == "vip_patient")
-        .map(|(_, event)| event)
-        .collect();
+    let vip = findings_of(&app, "vip_patient").await;
     assert_eq!(
         vip,
         BTreeSet::from(["e-corridor".to_owned()]),
