@@ -37,6 +37,10 @@ pub(crate) const COVERING: (&str, &str) =
 pub(crate) const BINDINGS: (&str, &str) =
     ("explain/bindings.sql", include_str!("explain/bindings.sql"));
 
+/// The explanation kinds the passes derive rather than take from a relationship kind:
+/// `same_team` (explain_window.sql), `prior_episode` and `covering_appointment` (their files).
+pub(crate) const DERIVED_KINDS: [&str; 3] = ["same_team", "prior_episode", "covering_appointment"];
+
 pub(crate) const LATE_CONTEXT_ACCESSES: (&str, &str) = (
     "explain/late_context_accesses.sql",
     include_str!("explain/late_context_accesses.sql"),

@@ -325,7 +325,7 @@ impl AnalyzerSettings {
             .windows
             .keys()
             .map(String::as_str)
-            .chain(["same_team", "prior_episode", "covering_appointment"])
+            .chain(crate::explain::DERIVED_KINDS)
             .collect();
         let mut configured = Vec::new();
         for rule in REGISTRY.iter().copied() {

@@ -8,8 +8,8 @@
 //! The one organisation-level relationship that does is the patient's registration with the
 //! user's own GP practice (`explained_away_by = ["registration"]`): the practice holds the
 //! patient's record and its staff handle their letters, results and prescriptions as routine,
-//! so flagging them buries the looks that matter (on the simulator's standard data, 69 of the
-//! 207 false cases were a VIP's own practice staff). A practice that wants its own staff
+//! so flagging them buries the looks that matter (on the simulator's standard data, 29 of the
+//! 69 false VIP cases were a VIP's own practice staff). A practice that wants its own staff
 //! reviewed sets `explained_away_by = []`.
 //!
 //! Evidence: `patient_flags` (latest statement of each flag, through merges).
