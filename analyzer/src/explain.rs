@@ -46,6 +46,11 @@ pub(crate) const LATE_CONTEXT_ACCESSES: (&str, &str) = (
     include_str!("explain/late_context_accesses.sql"),
 );
 
+pub(crate) const ARRIVED_PATIENTS: (&str, &str) = (
+    "explain/arrived_patients.sql",
+    include_str!("explain/arrived_patients.sql"),
+);
+
 pub(crate) const CARE_ARRIVED: (&str, &str) = (
     "explain/care_arrived.sql",
     include_str!("explain/care_arrived.sql"),
@@ -201,6 +206,10 @@ pub(crate) struct StoredExplanation {
     pub relationship_id: String,
     pub source_channel: String,
     pub source_message_id: String,
+    /// When the latest explanation was evaluated (ClickHouse's clock, seconds): whether care
+    /// context stored since could explain the access better. Not part of the evidence.
+    #[serde(default, skip_serializing)]
+    pub evaluated: u32,
 }
 
 impl StoredExplanation {

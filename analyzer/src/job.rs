@@ -419,15 +419,33 @@ async fn next_step(
     if end.saturating_sub(done) <= limit {
         return Ok(end);
     }
+    // The next window's own range first (a day of a busy month is read, not the month); the
+    // rest of the range only when it is empty, to cross the gap in one step.
+    let next = done.saturating_add(limit.max(1)).min(end);
+    let first = match first_stored(clickhouse, done, next).await? {
+        Some(first) => Some(first),
+        None => first_stored(clickhouse, next, end).await?,
+    };
+    Ok(step_end(done, end, limit, first))
+}
+
+/// The first stored time (seconds) of an access stored in [`from`, `until`), if any.
+async fn first_stored(
+    clickhouse: &clickhouse::Client,
+    from: u32,
+    until: u32,
+) -> Result<Option<u32>, AnalyzerError> {
+    if until <= from {
+        return Ok(None);
+    }
     let binds = Binds::from([
-        ("from", BindValue::UInt(u64::from(done))),
-        ("until", BindValue::UInt(u64::from(end))),
+        ("from", BindValue::UInt(u64::from(from))),
+        ("until", BindValue::UInt(u64::from(until))),
     ]);
     let found: FirstStored = query(clickhouse, FIRST_STORED.0, FIRST_STORED.1, &binds)?
         .fetch_one()
         .await?;
-    let first = (found.accesses > 0).then_some(found.first);
-    Ok(step_end(done, end, limit, first))
+    Ok((found.accesses > 0).then_some(found.first))
 }
 
 /// The bind of the organisations whose recent accesses are mostly unexplained.

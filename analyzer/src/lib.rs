@@ -47,6 +47,7 @@ pub fn sql_files() -> Vec<(&'static str, &'static str)> {
         job::FIRST_STORED,
         job::MOSTLY_UNEXPLAINED_ORGS,
         explain::LATE_CONTEXT_ACCESSES,
+        explain::ARRIVED_PATIENTS,
     ];
     for rule in rules::REGISTRY {
         if let rules::Evaluation::Query { file, sql } = rule.evaluation {

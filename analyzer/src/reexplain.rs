@@ -29,12 +29,14 @@ fn stored_window(since: u32, until: u32) -> crate::sql::Binds {
 }
 
 /// The unexplained accesses, younger than `max_age_seconds`, of the patients whose care context
-/// became visible in ClickHouse in (`since`, `until`] (stored time, seconds).
+/// became visible in ClickHouse in (`since`, `until`] (stored time, seconds) no earlier than
+/// `margin_seconds` before their latest explanation.
 async fn late_context_accesses(
     clickhouse: &clickhouse::Client,
     since: u32,
     until: u32,
     max_age_seconds: f64,
+    margin_seconds: u32,
 ) -> Result<Vec<String>, crate::AnalyzerError> {
     let (file, sql) = crate::explain::LATE_CONTEXT_ACCESSES;
     let mut binds = stored_window(since, until);
@@ -42,12 +44,104 @@ async fn late_context_accesses(
         "max_age_seconds",
         crate::sql::BindValue::UInt(max_age_seconds.round() as u64),
     );
+    binds.insert(
+        "margin_seconds",
+        crate::sql::BindValue::UInt(u64::from(margin_seconds)),
+    );
     let mut events: Vec<String> = crate::sql::query(clickhouse, file, sql, &binds)?
         .fetch_all()
         .await?;
     events.sort_unstable();
     events.dedup();
     Ok(events)
+}
+
+/// At most this many patients with new care context are fetched per check; beyond it every
+/// standing finding is looked at (as after a first start, when all care context is new).
+const ARRIVED_PATIENTS_LIMIT: usize = 100_000;
+
+/// What care context became visible in a window of stored time, as far as standing findings
+/// are concerned.
+#[derive(Debug, Default)]
+struct Arrivals {
+    /// The last second care context of each patient (and, through merges, of the same person
+    /// under another id) became visible.
+    patients: std::collections::HashMap<String, u32>,
+    /// More patients than were fetched: every patient counts as having care context up to
+    /// `until`.
+    overflow: bool,
+    /// The last second a staff statement became visible (0: none).
+    staff: u32,
+    until: u32,
+}
+
+impl Arrivals {
+    /// The last second care context that may explain an access to `patient` became visible
+    /// (0: none in the window) (pure).
+    fn last_for(&self, patient: &str) -> u32 {
+        let patient_at = match self.patients.get(patient) {
+            Some(at) => *at,
+            None if self.overflow => self.until,
+            None => 0,
+        };
+        patient_at.max(self.staff)
+    }
+}
+
+#[derive(Debug, clickhouse::Row, serde::Deserialize)]
+struct Arrived {
+    arrived: u64,
+    staff_arrived: u32,
+}
+
+#[derive(Debug, clickhouse::Row, serde::Deserialize)]
+struct ArrivedPatient {
+    patient_id: String,
+    arrived: u32,
+}
+
+/// The patients whose care context became visible in (`since`, `until`], with when.
+async fn arrived_patients(
+    clickhouse: &clickhouse::Client,
+    since: u32,
+    until: u32,
+    staff: u32,
+) -> Result<Arrivals, crate::AnalyzerError> {
+    let (file, sql) = crate::explain::ARRIVED_PATIENTS;
+    let mut binds = stored_window(since, until);
+    binds.insert(
+        "limit",
+        crate::sql::BindValue::UInt(ARRIVED_PATIENTS_LIMIT as u64 + 1),
+    );
+    let rows: Vec<ArrivedPatient> = crate::sql::query(clickhouse, file, sql, &binds)?
+        .fetch_all()
+        .await?;
+    let overflow = rows.len() > ARRIVED_PATIENTS_LIMIT;
+    Ok(Arrivals {
+        patients: if overflow {
+            Default::default()
+        } else {
+            rows.into_iter()
+                .map(|row| (row.patient_id, row.arrived))
+                .collect()
+        },
+        overflow,
+        staff,
+        until,
+    })
+}
+
+/// Whether an explanation evaluated at `evaluated` may not have seen care context that became
+/// visible at `arrived` (seconds; 0: none): an insert still in flight within `margin_seconds`
+/// of the evaluation may or may not have been read, so it counts as unseen (pure).
+fn may_have_missed(evaluated: u32, arrived: u32, margin_seconds: u32) -> bool {
+    arrived > 0 && evaluated <= arrived.saturating_add(margin_seconds)
+}
+
+/// The margin, in whole seconds, within which an insert may not yet have been visible to an
+/// explanation: the settle time (rounded up) and a second for whole-second clocks.
+fn margin_seconds(settle_ms: i64) -> u32 {
+    u32::try_from((settle_ms.max(0) + 999) / 1000 + 1).unwrap_or(u32::MAX)
 }
 
 pub(crate) async fn reexplain_open(
@@ -77,32 +171,46 @@ pub(crate) async fn reexplain_open(
         return Ok(summary);
     }
     let (file, sql) = crate::explain::CARE_ARRIVED;
-    let arrived: u64 = crate::sql::query(clickhouse, file, sql, &stored_window(since, until))?
+    let arrived: Arrived = crate::sql::query(clickhouse, file, sql, &stored_window(since, until))?
         .fetch_one()
         .await?;
-    if arrived == 0 {
+    if arrived.arrived == 0 {
         store_watermark(&mut transaction, CARE_JOB, i64::from(until) * 1000).await?;
         transaction.commit().await?;
         return Ok(summary);
     }
+    let arrivals = arrived_patients(clickhouse, since, until, arrived.staff_arrived).await?;
+    let margin = margin_seconds(settings.settle_ms);
     let explainable: Vec<String> = rules
         .iter()
         .filter(|r| r.explainable())
         .map(|r| r.rule.id.to_owned())
         .collect();
-    let open = sqlx::query(include_str!("reexplain/open_findings.sql"))
+    // The standing findings whose patient (or, after a staff statement, any) has new care
+    // context: only they can have become explainable.
+    let open: Vec<sqlx::postgres::PgRow> = sqlx::query(include_str!("reexplain/open_findings.sql"))
         .bind(&explainable)
         .bind(settings.explanation.reexplain_max_age_days * 86_400.0)
         .fetch_all(&mut *transaction)
-        .await?;
+        .await?
+        .into_iter()
+        .filter(|row| arrivals.last_for(row.get::<&str, _>("patient_id")) > 0)
+        .collect();
     let version = u64::try_from(now.as_millis()).unwrap_or(0);
     let end = u32::try_from(now.as_millis() / 1000 + 1).unwrap_or(u32::MAX);
-    let everything = Window { start: 0, end };
     let max_age_seconds = settings.explanation.reexplain_max_age_days.max(0.0) * 86_400.0;
+    // What is re-explained occurred inside the last `max_age` and was stored after it occurred
+    // (a day's grace for senders' clocks).
+    let recent = Window {
+        start: u32::try_from(now.as_millis() / 1000)
+            .unwrap_or(u32::MAX)
+            .saturating_sub((max_age_seconds + 86_400.0) as u32),
+        end,
+    };
     if settings.explanation.reexplain_accesses {
-        // Accesses without findings, of the patients whose care context arrived since: stored
-        // after they occurred, so inside the last `max_age` (and a day for senders' clocks).
-        let late = late_context_accesses(clickhouse, since, until, max_age_seconds).await?;
+        // Accesses without findings, of the patients whose care context arrived since their
+        // explanation.
+        let late = late_context_accesses(clickhouse, since, until, max_age_seconds, margin).await?;
         let open_events: BTreeSet<&str> = open
             .iter()
             .map(|row| row.get::<&str, _>("event_id"))
@@ -111,12 +219,6 @@ pub(crate) async fn reexplain_open(
             .into_iter()
             .filter(|event| !open_events.contains(event.as_str()))
             .collect();
-        let recent = Window {
-            start: u32::try_from(now.as_millis() / 1000)
-                .unwrap_or(u32::MAX)
-                .saturating_sub((max_age_seconds + 86_400.0) as u32),
-            end,
-        };
         explain_events(clickhouse, &settings.explanation, recent, &late, version).await?;
         tracing::debug!(
             accesses = late.len(),
@@ -124,25 +226,34 @@ pub(crate) async fn reexplain_open(
         );
     }
     if !open.is_empty() {
-        let events: Vec<String> = open
-            .iter()
-            .map(|row| row.get::<String, _>("event_id"))
-            .collect::<BTreeSet<String>>()
-            .into_iter()
-            .collect();
-        explain_events(
-            clickhouse,
-            &settings.explanation,
-            everything,
-            &events,
-            version,
-        )
-        .await?;
         let keys: Vec<(String, String)> = open
             .iter()
             .map(|row| (row.get("event_id"), row.get("patient_id")))
             .collect();
-        let known = explanations(clickhouse, &keys).await?;
+        // Explained again only where the care context arrived after (or too close to) the
+        // latest explanation; another pass may already have explained the rest with it.
+        let mut known = explanations(clickhouse, &keys).await?;
+        let stale: Vec<(String, String)> = keys
+            .iter()
+            .filter(|(event, patient)| {
+                known.get(event).is_none_or(|explanation| {
+                    may_have_missed(explanation.evaluated, arrivals.last_for(patient), margin)
+                })
+            })
+            .cloned()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        if !stale.is_empty() {
+            let events: Vec<String> = stale.iter().map(|(event, _)| event.clone()).collect();
+            explain_events(clickhouse, &settings.explanation, recent, &events, version).await?;
+            known.extend(explanations(clickhouse, &stale).await?);
+        }
+        tracing::debug!(
+            findings = open.len(),
+            explained_again = stale.len(),
+            "late care context: standing findings looked at"
+        );
         let outcomes = load_outcomes(&mut transaction).await?;
         let mut touched = BTreeSet::new();
         for row in &open {
@@ -206,4 +317,42 @@ pub(crate) async fn reexplain_open(
     store_watermark(&mut transaction, CARE_JOB, i64::from(until) * 1000).await?;
     transaction.commit().await?;
     Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{margin_seconds, may_have_missed, Arrivals};
+
+    fn arrivals(overflow: bool, staff: u32) -> Arrivals {
+        Arrivals {
+            patients: [("p-1".to_owned(), 1_000)].into_iter().collect(),
+            overflow,
+            staff,
+            until: 2_000,
+        }
+    }
+
+    #[test]
+    fn a_patient_without_new_care_context_has_nothing_to_learn_unless_staff_changed() {
+        assert_eq!(arrivals(false, 0).last_for("p-1"), 1_000);
+        assert_eq!(arrivals(false, 0).last_for("p-2"), 0);
+        // A staff statement may change anyone's team or organisation.
+        assert_eq!(arrivals(false, 1_500).last_for("p-2"), 1_500);
+        assert_eq!(arrivals(false, 500).last_for("p-1"), 1_000);
+        // Too many patients to fetch: every patient counts as having care context until then.
+        assert_eq!(arrivals(true, 0).last_for("p-2"), 2_000);
+    }
+
+    #[test]
+    fn an_explanation_evaluated_within_the_margin_of_the_arrival_may_have_missed_it() {
+        let margin = margin_seconds(2_000);
+        assert_eq!(margin, 3);
+        assert_eq!(margin_seconds(0), 1);
+        assert_eq!(margin_seconds(1), 2);
+        assert!(may_have_missed(900, 1_000, margin));
+        assert!(may_have_missed(1_003, 1_000, margin));
+        assert!(!may_have_missed(1_004, 1_000, margin));
+        // Nothing arrived: nothing was missed.
+        assert!(!may_have_missed(0, 0, margin));
+    }
 }

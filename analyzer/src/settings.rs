@@ -469,6 +469,7 @@ mod tests {
             relationship_id: String::new(),
             source_channel: String::new(),
             source_message_id: String::new(),
+            evaluated: 0,
         }
     }
 

@@ -44,6 +44,10 @@ const FRAGMENTS: &[(&str, &str)] = &[
     ),
     ("staff_rows", include_str!("fragments/staff_rows.sql")),
     (
+        "arrived_patients",
+        include_str!("fragments/arrived_patients.sql"),
+    ),
+    (
         "unexplained_in_window",
         include_str!("fragments/unexplained_in_window.sql"),
     ),

@@ -510,3 +510,73 @@ async fn late_care_context_explains_a_case_away_and_suppressions_hold_findings_b
             .expect("cases");
     assert_eq!(cases, 0);
 }
+
+/// The explanation rows ClickHouse holds for each of `events`, in order.
+async fn explanation_rows(app: &TestApp, events: &[&str]) -> Vec<u64> {
+    let mut counts = Vec::new();
+    for event in events {
+        let count: u64 = app
+            .clickhouse
+            .query("SELECT count() FROM access_explanations WHERE event_id = ?")
+            .bind(*event)
+            .fetch_one()
+            .await
+            .expect("explanation rows");
+        counts.push(count);
+    }
+    counts
+}
+
+#[tokio::test]
+async fn late_care_context_is_read_for_the_patients_it_concerns_and_their_merged_ids_only() {
+    let app = TestApp::spawn("analyzer_late_scope", Background::NONE).await;
+    load_region(&app).await;
+    // 9990003009 was merged into 9990003017 before anyone looked.
+    app.load_fhir(json!({"resourceType": "Patient", "id": "merged",
+        "identifier": [{"system": NHS, "value": "9990003009"}],
+        "link": [{"other": {"identifier": {"system": NHS, "value": "9990003017"}}, "type": "replaced-by"}]}))
+        .await;
+    let doctor = "555000000205";
+    let patients = ["9990003009", "9990003025", "9990003033", "9990003041"];
+    let events = ["scope-0", "scope-1", "scope-2", "scope-3"];
+    for (event, nhs) in events.iter().zip(patients) {
+        view(&app, event, doctor, "RDM02", nhs, "TREAT").await;
+    }
+    run(&app).await;
+    let flagged = findings_of(&app, "no_relationship").await;
+    assert!(events.iter().all(|e| flagged.contains(*e)), "{flagged:?}");
+    let before = explanation_rows(&app, &events).await;
+
+    // Care context of somebody else: the doctor's findings have nothing to learn from it and
+    // are not explained again.
+    app.load_fhir(encounter(
+        "scope-enc-other",
+        "9990003068",
+        "555000000207",
+        "RDM02",
+    ))
+    .await;
+    let summary = run(&app).await;
+    assert_eq!(summary.explained_away, 0, "{summary:?}");
+    assert_eq!(explanation_rows(&app, &events).await, before);
+
+    // The doctor's admission of the merged patient, recorded under the surviving id, explains
+    // the look under the old id; the other three patients' findings stand, not explained again.
+    app.load_fhir(encounter("scope-enc", "9990003017", doctor, "RDM02"))
+        .await;
+    let summary = run(&app).await;
+    assert!(summary.explained_away >= 1, "{summary:?}");
+    let after = explanation_rows(&app, &events).await;
+    assert!(after[0] > before[0], "{after:?} against {before:?}");
+    assert_eq!(after[1..], before[1..]);
+    let explained: Vec<String> = sqlx::query_scalar(
+        "SELECT event_id FROM findings WHERE explained_away_at IS NOT NULL ORDER BY event_id",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .expect("findings");
+    assert!(
+        !explained.is_empty() && explained.iter().all(|e| e == "scope-0"),
+        "{explained:?}"
+    );
+}
