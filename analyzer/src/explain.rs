@@ -100,6 +100,14 @@ pub(crate) async fn explain(
     binds.insert("before_seconds", BindValue::Ints(before));
     binds.insert("after_seconds", BindValue::Ints(after));
     binds.insert("version", BindValue::UInt(version));
+    // Every row of this explanation is stamped with ClickHouse's clock before its first pass
+    // reads the care context: care context stored after it may not have been seen, which is
+    // what the late-care-context pass compares its arrivals with.
+    let evaluated = crate::job::clickhouse_now(clickhouse).await?.as_millis() / 1000;
+    binds.insert(
+        "evaluated_at",
+        BindValue::UInt(u64::try_from(evaluated).unwrap_or(0)),
+    );
     binds.insert(
         "prior_episode_seconds",
         BindValue::UInt((settings.prior_episode_days * DAY_SECONDS).round() as u64),

@@ -29,8 +29,9 @@ fn stored_window(since: u32, until: u32) -> crate::sql::Binds {
 }
 
 /// The unexplained accesses, younger than `max_age_seconds`, of the patients whose care context
-/// became visible in ClickHouse in (`since`, `until`] (stored time, seconds) no earlier than
-/// `margin_seconds` before their latest explanation.
+/// became visible in ClickHouse in (`since`, `until`] (stored time, seconds), of the (patient,
+/// user) pairs with an access explained no later than `margin_seconds` after it arrived, in
+/// order of patient, user and time (each once).
 async fn late_context_accesses(
     clickhouse: &clickhouse::Client,
     since: u32,
@@ -48,11 +49,9 @@ async fn late_context_accesses(
         "margin_seconds",
         crate::sql::BindValue::UInt(u64::from(margin_seconds)),
     );
-    let mut events: Vec<String> = crate::sql::query(clickhouse, file, sql, &binds)?
+    let events: Vec<String> = crate::sql::query(clickhouse, file, sql, &binds)?
         .fetch_all()
         .await?;
-    events.sort_unstable();
-    events.dedup();
     Ok(events)
 }
 
@@ -200,60 +199,68 @@ pub(crate) async fn reexplain_open(
     let end = u32::try_from(now.as_millis() / 1000 + 1).unwrap_or(u32::MAX);
     let max_age_seconds = settings.explanation.reexplain_max_age_days.max(0.0) * 86_400.0;
     // What is re-explained occurred inside the last `max_age` and was stored after it occurred
-    // (a day's grace for senders' clocks).
+    // (a day's grace for senders' clocks: an access stamped more than a day ahead of its
+    // storing is not looked for, where reading all of stored time for every chunk would be).
     let recent = Window {
         start: u32::try_from(now.as_millis() / 1000)
             .unwrap_or(u32::MAX)
             .saturating_sub((max_age_seconds + 86_400.0) as u32),
         end,
     };
-    if settings.explanation.reexplain_accesses {
-        // Accesses without findings, of the patients whose care context arrived since their
-        // explanation.
-        let late = late_context_accesses(clickhouse, since, until, max_age_seconds, margin).await?;
-        let open_events: BTreeSet<&str> = open
-            .iter()
-            .map(|row| row.get::<&str, _>("event_id"))
-            .collect();
-        let late: Vec<String> = late
-            .into_iter()
-            .filter(|event| !open_events.contains(event.as_str()))
-            .collect();
-        explain_events(clickhouse, &settings.explanation, recent, &late, version).await?;
-        tracing::debug!(
-            accesses = late.len(),
-            "late care context: unflagged accesses explained again"
-        );
-    }
-    if !open.is_empty() {
-        let keys: Vec<(String, String)> = open
-            .iter()
-            .map(|row| (row.get("event_id"), row.get("patient_id")))
-            .collect();
-        // Explained again only where the care context arrived after (or too close to) the
-        // latest explanation; another pass may already have explained the rest with it.
-        let mut known = explanations(clickhouse, &keys).await?;
-        let stale: Vec<(String, String)> = keys
-            .iter()
-            .filter(|(event, patient)| {
-                known.get(event).is_none_or(|explanation| {
-                    may_have_missed(explanation.evaluated, arrivals.last_for(patient), margin)
-                })
-            })
-            .cloned()
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        if !stale.is_empty() {
-            let events: Vec<String> = stale.iter().map(|(event, _)| event.clone()).collect();
-            explain_events(clickhouse, &settings.explanation, recent, &events, version).await?;
-            known.extend(explanations(clickhouse, &stale).await?);
+    // The unexplained accesses of the patients with new care context whose user's accesses to
+    // them were explained before it arrived (the SQL decides; ordered so that a look is
+    // explained again before the same user's later looks it may be the prior episode of).
+    let late = late_context_accesses(clickhouse, since, until, max_age_seconds, margin).await?;
+    let open_events: BTreeSet<&str> = open
+        .iter()
+        .map(|row| row.get::<&str, _>("event_id"))
+        .collect();
+    let keys: Vec<(String, String)> = open
+        .iter()
+        .map(|row| (row.get("event_id"), row.get("patient_id")))
+        .collect();
+    // The standing findings' own explanations: explained again where the care context arrived
+    // after (or too close to) them; another pass may already have explained the rest with it.
+    let mut known = explanations(clickhouse, &keys).await?;
+    let late_set: BTreeSet<&str> = late.iter().map(String::as_str).collect();
+    // First the findings' accesses the ordered list does not hold (explained, or of a patient
+    // only a staff statement concerns), then that list in its order.
+    let mut again: Vec<String> = Vec::new();
+    let mut queued: BTreeSet<String> = BTreeSet::new();
+    for (event, patient) in &keys {
+        let stale = known.get(event).is_none_or(|explanation| {
+            may_have_missed(explanation.evaluated, arrivals.last_for(patient), margin)
+        });
+        if stale && !late_set.contains(event.as_str()) && queued.insert(event.clone()) {
+            again.push(event.clone());
         }
-        tracing::debug!(
-            findings = open.len(),
-            explained_again = stale.len(),
-            "late care context: standing findings looked at"
-        );
+    }
+    let mut findings_again = again.len();
+    let mut unflagged = 0;
+    for event in late {
+        let flagged = open_events.contains(event.as_str());
+        // Unflagged accesses only when so configured; a finding's access always.
+        if (flagged || settings.explanation.reexplain_accesses) && queued.insert(event.clone()) {
+            unflagged += usize::from(!flagged);
+            findings_again += usize::from(flagged);
+            again.push(event);
+        }
+    }
+    explain_events(clickhouse, &settings.explanation, recent, &again, version).await?;
+    tracing::debug!(
+        findings = open.len(),
+        findings_again,
+        unflagged_again = unflagged,
+        "late care context: accesses explained again"
+    );
+    if !open.is_empty() {
+        let again: BTreeSet<&str> = again.iter().map(String::as_str).collect();
+        let refreshed: Vec<(String, String)> = keys
+            .iter()
+            .filter(|(event, _)| again.contains(event.as_str()))
+            .cloned()
+            .collect();
+        known.extend(explanations(clickhouse, &refreshed).await?);
         let outcomes = load_outcomes(&mut transaction).await?;
         let mut touched = BTreeSet::new();
         for row in &open {

@@ -7,7 +7,7 @@ SELECT event_id, argMax(explained, version) AS explained, argMax(kind, version) 
        argMax(binding, version) AS binding, argMax(relationship_id, version) AS relationship_id,
        argMax(source_channel, version) AS source_channel,
        argMax(source_message_id, version) AS source_message_id,
-       toUInt32(max(evaluated_at)) AS evaluated
+       toUInt32(argMax(evaluated_at, version)) AS evaluated
 FROM access_explanations
 WHERE patient_id IN (SELECT arrayJoin({patient_ids}))
   AND event_id IN (SELECT arrayJoin({event_ids}))

@@ -16,6 +16,7 @@
 -- example all_events = 1
 -- example event_ids = ['']
 -- example version = 1767225600000
+-- example evaluated_at = 1767225600
 -- example covering_kinds = ['appointment']
 -- example covering_before_seconds = 7200
 -- example covering_after_seconds = 43200
@@ -33,7 +34,7 @@ SELECT
     arrayElement(c_messages, cover_index) AS source_message_id,
     toDateTime(arrayElement(c_ends, cover_index) - {covering_before_seconds}) AS valid_from,
     toNullable(toDateTime(arrayElement(c_ends, cover_index) + {covering_after_seconds})) AS valid_to,
-    now() AS evaluated_at,
+    toDateTime({evaluated_at}) AS evaluated_at,
     toUInt64({version}) + 2 AS version
 FROM
 (

@@ -17,6 +17,7 @@
 -- example all_events = 1
 -- example event_ids = ['']
 -- example version = 1767225600000
+-- example evaluated_at = 1767225600
 -- example kinds = ['registration', 'encounter', 'episode_of_care', 'referral', 'appointment', 'care_team', 'clinician']
 -- example before_seconds = [0, 604800, 604800, 604800, 1209600, 0, 604800]
 -- example after_seconds = [604800, 2592000, 2592000, 2592000, 2592000, 604800, 2592000]
@@ -33,7 +34,7 @@ SELECT
     if(best_score = 0, '', tupleElement(best, 4)) AS source_message_id,
     toDateTime(if(best_score = 0, 0, tupleElement(best, 5))) AS valid_from,
     if(best_score = 0 OR tupleElement(best, 6) = 0, NULL, toDateTime(tupleElement(best, 6))) AS valid_to,
-    now() AS evaluated_at,
+    toDateTime({evaluated_at}) AS evaluated_at,
     toUInt64({version}) AS version
 FROM
 (

@@ -12,6 +12,7 @@
 -- example all_events = 1
 -- example event_ids = ['']
 -- example version = 1767225600000
+-- example evaluated_at = 1767225600
 -- example prior_episode_seconds = 1209600
 INSERT INTO access_explanations
     (event_id, occurred_at, received_at, patient_id, user_id, user_org, explained, kind, binding,
@@ -25,7 +26,7 @@ SELECT
     arrayElement(p_messages, prior_index) AS source_message_id,
     toDateTime(arrayElement(p_times, prior_index)) AS valid_from,
     toNullable(toDateTime(arrayElement(p_times, prior_index) + {prior_episode_seconds})) AS valid_to,
-    now() AS evaluated_at,
+    toDateTime({evaluated_at}) AS evaluated_at,
     toUInt64({version}) + 1 AS version
 FROM
 (

@@ -423,3 +423,50 @@ async fn care_context_stored_after_a_later_received_statement_still_explains_aga
         Some(&("clinician".to_owned(), "user".to_owned()))
     );
 }
+
+#[tokio::test]
+async fn a_look_late_care_context_explains_is_the_prior_episode_of_a_later_look_explained_since() {
+    let app = TestApp::spawn("analyzer_late_prior", Background::NONE).await;
+    load_region(&app).await;
+    let settings = app.analyzer_settings.clone();
+    let now = chrono::Utc::now();
+    let look = |id: &str, at: chrono::DateTime<chrono::Utc>| {
+        let mut event = patient_read(id, "555000000305", "RDM01", "9990003033", "TREAT", None);
+        event["recorded"] = json!(at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
+        event
+    };
+    let first = look("lp-first", now - chrono::Duration::days(2));
+    assert_eq!(app.post_json(&first).await.0, 201);
+    run(&app, &settings).await;
+    assert_eq!(
+        explanations(&app).await.get("lp-first"),
+        Some(&(String::new(), String::new()))
+    );
+
+    // An appointment recorded late, whose 30-day grace covers the first look and not today.
+    let end = now - chrono::Duration::days(32) + chrono::Duration::hours(1);
+    let start = end - chrono::Duration::minutes(10);
+    app.load_fhir(json!({"resourceType": "Appointment", "id": "appt-late", "status": "booked",
+        "start": start.to_rfc3339(), "end": end.to_rfc3339(),
+        "participant": [
+            {"actor": {"type": "Patient", "identifier": {"system": NHS, "value": "9990003033"}}, "status": "accepted"},
+            {"actor": {"type": "Practitioner", "identifier": {"system": SDS, "value": "555000000305"}}, "status": "accepted"}
+        ]}))
+        .await;
+    // Today's look is first explained well after the appointment was stored (past the settle
+    // margin), while the first look is still unexplained: nothing explains it then.
+    tokio::time::sleep(std::time::Duration::from_millis(4_500)).await;
+    let today = look("lp-today", now - chrono::Duration::minutes(5));
+    assert_eq!(app.post_json(&today).await.0, 201);
+    run(&app, &settings).await;
+    let known = explanations(&app).await;
+    assert_eq!(
+        known.get("lp-first").map(|e| e.0.as_str()),
+        Some("appointment")
+    );
+    // Explained again with the first look it follows: continuity of care.
+    assert_eq!(
+        known.get("lp-today").map(|e| e.0.as_str()),
+        Some("prior_episode")
+    );
+}
