@@ -30,14 +30,16 @@ fn stored_window(since: u32, until: u32) -> crate::sql::Binds {
 
 /// The unexplained accesses, younger than `max_age_seconds`, of the patients whose care context
 /// became visible in ClickHouse in (`since`, `until`] (stored time, seconds), of the (patient,
-/// user) pairs with an access explained no later than `margin_seconds` after it arrived, in
-/// order of patient, user and time (each once).
+/// user) pairs with an access explained no later than `margin_seconds` after it arrived, each
+/// once, in order of patient, user and time within each part of the patients (asked in parts
+/// for many `arrived_rows`; a pair is always in one part).
 async fn late_context_accesses(
     clickhouse: &clickhouse::Client,
     since: u32,
     until: u32,
     max_age_seconds: f64,
     margin_seconds: u32,
+    arrived_rows: u64,
 ) -> Result<Vec<String>, crate::AnalyzerError> {
     let (file, sql) = crate::explain::LATE_CONTEXT_ACCESSES;
     let mut binds = stored_window(since, until);
@@ -49,10 +51,27 @@ async fn late_context_accesses(
         "margin_seconds",
         crate::sql::BindValue::UInt(u64::from(margin_seconds)),
     );
-    let events: Vec<String> = crate::sql::query(clickhouse, file, sql, &binds)?
-        .fetch_all()
-        .await?;
+    let parts = late_context_parts(arrived_rows);
+    binds.insert("parts", crate::sql::BindValue::UInt(parts));
+    let mut events = Vec::new();
+    for part in 0..parts {
+        binds.insert("part", crate::sql::BindValue::UInt(part));
+        let found: Vec<String> = crate::sql::query(clickhouse, file, sql, &binds)?
+            .fetch_all()
+            .await?;
+        events.extend(found);
+    }
     Ok(events)
+}
+
+/// At most about this many care statements' patients per late-context query: a first run over
+/// a month of new care context (2.6M statements at 10M accesses) held 2.9 GiB in one query.
+const LATE_CONTEXT_ROWS_PER_PART: u64 = 250_000;
+
+/// How many parts (by a hash of the patient) the late-context query is asked in for
+/// `arrived_rows` care statements (pure).
+fn late_context_parts(arrived_rows: u64) -> u64 {
+    arrived_rows.div_ceil(LATE_CONTEXT_ROWS_PER_PART).max(1)
 }
 
 /// At most this many patients with new care context are fetched per check; beyond it every
@@ -112,6 +131,8 @@ async fn arrived_patients(
         "limit",
         crate::sql::BindValue::UInt(ARRIVED_PATIENTS_LIMIT as u64 + 1),
     );
+    binds.insert("parts", crate::sql::BindValue::UInt(1));
+    binds.insert("part", crate::sql::BindValue::UInt(0));
     let rows: Vec<ArrivedPatient> = crate::sql::query(clickhouse, file, sql, &binds)?
         .fetch_all()
         .await?;
@@ -210,7 +231,15 @@ pub(crate) async fn reexplain_open(
     // The unexplained accesses of the patients with new care context whose user's accesses to
     // them were explained before it arrived (the SQL decides; ordered so that a look is
     // explained again before the same user's later looks it may be the prior episode of).
-    let late = late_context_accesses(clickhouse, since, until, max_age_seconds, margin).await?;
+    let late = late_context_accesses(
+        clickhouse,
+        since,
+        until,
+        max_age_seconds,
+        margin,
+        arrived.arrived,
+    )
+    .await?;
     let open_events: BTreeSet<&str> = open
         .iter()
         .map(|row| row.get::<&str, _>("event_id"))
@@ -348,6 +377,14 @@ mod tests {
         assert_eq!(arrivals(false, 500).last_for("p-1"), 1_000);
         // Too many patients to fetch: every patient counts as having care context until then.
         assert_eq!(arrivals(true, 0).last_for("p-2"), 2_000);
+    }
+
+    #[test]
+    fn a_month_of_new_care_context_is_asked_about_in_parts() {
+        assert_eq!(super::late_context_parts(0), 1);
+        assert_eq!(super::late_context_parts(250_000), 1);
+        assert_eq!(super::late_context_parts(250_001), 2);
+        assert_eq!(super::late_context_parts(2_600_000), 11);
     }
 
     #[test]

@@ -4,6 +4,8 @@
 -- example since = 1767225600
 -- example until = 1767229200
 -- example limit = 100001
+-- example parts = 1
+-- example part = 0
 SELECT patient_id, arrived
 FROM ({@arrived_patients})
 LIMIT {limit}

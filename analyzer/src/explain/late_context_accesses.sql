@@ -9,11 +9,15 @@
 -- prior episode of the same user's later looks, however recently those were explained. So
 -- the month's care context loaded before its accesses were first explained is not read again.
 -- Ordered by patient, user and time, so an access is explained again before (or with) the
--- later accesses whose prior episode it may be.
+-- later accesses whose prior episode it may be. Asked in `parts` parts by a hash of the
+-- patient (part `part`, from 0), so a first run over a month of new care context holds a part
+-- of the month's accesses in memory at a time (a pair is always in one part).
 -- example since = 1767225600
 -- example until = 1767229200
 -- example max_age_seconds = 2592000
 -- example margin_seconds = 3
+-- example parts = 1
+-- example part = 0
 SELECT event_id
 FROM
 (
@@ -27,7 +31,10 @@ FROM
                argMax(explained, version) AS e_explained,
                toUInt32(argMax(evaluated_at, version)) AS evaluated
         FROM access_explanations
-        WHERE patient_id IN (SELECT patient_id FROM ({@arrived_patients}))
+        WHERE patient_id IN
+            (
+                SELECT patient_id FROM ({@arrived_patients})
+            )
           AND occurred_at > now() - {max_age_seconds}
         GROUP BY event_id, patient_id, user_id
     ) AS accesses_1

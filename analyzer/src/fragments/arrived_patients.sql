@@ -2,7 +2,8 @@
 -- of stored time (seconds, care_arrivals), each with the last second it did: the patients the
 -- statements name and, through merges, the other ids of the same person (an admission recorded
 -- under the canonical id explains a look under the alias, and the other way round). Staff
--- statements name no patient and are not here.
+-- statements name no patient and are not here. Only part `part` (from 0) of `parts`, by a hash
+-- of the patient, so a caller can ask about a month of new care context a part at a time.
 SELECT patient_id, max(arrived) AS arrived
 FROM
 (
@@ -25,4 +26,5 @@ FROM
         ARRAY JOIN [(alias_id, canonical_id), (canonical_id, alias_id)] AS pair
     ) AS links_2 USING arrived_id
 )
+WHERE cityHash64(patient_id) % {parts} = {part}
 GROUP BY patient_id

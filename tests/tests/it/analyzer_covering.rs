@@ -32,6 +32,11 @@ fn patient(nhs: &str, family: &str) -> Value {
 /// A 10-minute appointment with `gp`, starting `hours_ago` hours ago.
 fn appointment(id: &str, nhs: &str, gp: &str, hours_ago: i64) -> Value {
     let start = chrono::Utc::now() - chrono::Duration::hours(hours_ago);
+    appointment_at(id, nhs, gp, start)
+}
+
+/// A booked ten-minute appointment of patient `nhs` with `gp` (SDS user id) from `start`.
+fn appointment_at(id: &str, nhs: &str, gp: &str, start: chrono::DateTime<chrono::Utc>) -> Value {
     let end = start + chrono::Duration::minutes(10);
     json!({"resourceType": "Appointment", "id": id, "status": "booked",
     "start": start.to_rfc3339(), "end": end.to_rfc3339(), "minutesDuration": 10,
@@ -339,14 +344,13 @@ async fn repeat_browse_counts_the_days_after_the_episode_not_the_episode_day() {
     };
     // An appointment with the ward doctor whose 30-day grace ends at noon of `day`.
     let end = day + chrono::Duration::hours(12) - chrono::Duration::days(30);
-    let start = end - chrono::Duration::minutes(10);
-    app.load_fhir(json!({"resourceType": "Appointment", "id": "appt-old", "status": "booked",
-        "start": start.to_rfc3339(), "end": end.to_rfc3339(),
-        "participant": [
-            {"actor": {"type": "Patient", "identifier": {"system": NHS, "value": "9990003033"}}, "status": "accepted"},
-            {"actor": {"type": "Practitioner", "identifier": {"system": SDS, "value": "555000000305"}}, "status": "accepted"}
-        ]}))
-        .await;
+    app.load_fhir(appointment_at(
+        "appt-old",
+        "9990003033",
+        "555000000305",
+        end - chrono::Duration::minutes(10),
+    ))
+    .await;
     for (id, hours) in [
         ("rb-episode", 11),       // explained: inside the grace
         ("rb-same-day", 13),      // unexplained, the episode's day
@@ -445,14 +449,13 @@ async fn a_look_late_care_context_explains_is_the_prior_episode_of_a_later_look_
 
     // An appointment recorded late, whose 30-day grace covers the first look and not today.
     let end = now - chrono::Duration::days(32) + chrono::Duration::hours(1);
-    let start = end - chrono::Duration::minutes(10);
-    app.load_fhir(json!({"resourceType": "Appointment", "id": "appt-late", "status": "booked",
-        "start": start.to_rfc3339(), "end": end.to_rfc3339(),
-        "participant": [
-            {"actor": {"type": "Patient", "identifier": {"system": NHS, "value": "9990003033"}}, "status": "accepted"},
-            {"actor": {"type": "Practitioner", "identifier": {"system": SDS, "value": "555000000305"}}, "status": "accepted"}
-        ]}))
-        .await;
+    app.load_fhir(appointment_at(
+        "appt-late",
+        "9990003033",
+        "555000000305",
+        end - chrono::Duration::minutes(10),
+    ))
+    .await;
     // Today's look is first explained well after the appointment was stored (past the settle
     // margin), while the first look is still unexplained: nothing explains it then.
     tokio::time::sleep(std::time::Duration::from_millis(4_500)).await;
