@@ -377,6 +377,17 @@ impl TestApp {
             .expect("count events")
     }
 
+    /// The explanation rows ClickHouse holds for `event_id` (unmerged) and their latest version:
+    /// how often the access was explained, and by which run last.
+    pub async fn explanation_rows(&self, event_id: &str) -> (u64, u64) {
+        self.clickhouse
+            .query("SELECT count(), max(version) FROM access_explanations WHERE event_id = ?")
+            .bind(event_id)
+            .fetch_one()
+            .await
+            .expect("explanation rows")
+    }
+
     /// Waits until the collector's write-ahead log has shipped everything appended so far
     /// (from its per-instance `/status`; metrics are process-wide and tests share a process).
     pub async fn wait_until_shipped(&self) {

@@ -84,16 +84,6 @@ async fn an_emergency_access_opens_a_case_while_ordinary_views_keep_arriving() {
     );
 }
 
-/// The explanation rows ClickHouse holds for `event_id` (unmerged) and their latest version.
-async fn explanations(app: &TestApp, event_id: &str) -> (u64, u64) {
-    app.clickhouse
-        .query("SELECT count(), max(version) FROM access_explanations WHERE event_id = ?")
-        .bind(event_id)
-        .fetch_one()
-        .await
-        .expect("explanations")
-}
-
 /// One scheduled run of `app`'s analyzer as of `now`, with `explainer` explaining.
 async fn scheduled(
     app: &TestApp,
@@ -143,7 +133,7 @@ async fn the_scheduled_run_never_waits_for_the_explanation_while_the_fast_path_o
         .await
         .expect("poll");
     assert!(
-        explanations(&app, "owner-1").await.0 > 0,
+        app.explanation_rows("owner-1").await.0 > 0,
         "the poll explained"
     );
     let explained_to = analyzer::load_watermark(&app.pool, "explain")
@@ -216,7 +206,7 @@ async fn the_scheduled_run_explains_what_became_visible_behind_the_fast_path() {
         .execute(&app.pool)
         .await
         .expect("watermark");
-    assert_eq!(explanations(&app, "behind-1").await.0, 0);
+    assert_eq!(app.explanation_rows("behind-1").await.0, 0);
     let holder = hold_explanation_lock(&app).await;
     tokio::time::timeout(
         Duration::from_secs(20),
@@ -226,7 +216,7 @@ async fn the_scheduled_run_explains_what_became_visible_behind_the_fast_path() {
     .expect("no wait for the poll")
     .expect("scheduled run");
     holder.rollback().await.expect("release");
-    let swept = explanations(&app, "behind-1").await;
+    let swept = app.explanation_rows("behind-1").await;
     assert!(
         swept.0 > 0,
         "the sweep explained the event the fast path had passed"
@@ -235,7 +225,7 @@ async fn the_scheduled_run_explains_what_became_visible_behind_the_fast_path() {
     scheduled(&app, later, analyzer::Explainer::NearRealTime)
         .await
         .expect("second run");
-    assert_eq!(explanations(&app, "behind-1").await, swept);
+    assert_eq!(app.explanation_rows("behind-1").await, swept);
 }
 
 #[tokio::test]
@@ -328,8 +318,8 @@ async fn the_fast_rules_open_a_case_while_the_explanation_of_everything_else_is_
     .await
     .expect("pending");
     assert_eq!(pending, 0);
-    assert_eq!(explanations(&app, "nrt-vip-carer").await.0, 1);
-    assert_eq!(explanations(&app, "nrt-routine").await.0, 0);
+    assert_eq!(app.explanation_rows("nrt-vip-carer").await.0, 1);
+    assert_eq!(app.explanation_rows("nrt-routine").await.0, 0);
     let watermark = analyzer::load_watermark(&app.pool, "explain")
         .await
         .expect("watermark");
@@ -339,7 +329,7 @@ async fn the_fast_rules_open_a_case_while_the_explanation_of_everything_else_is_
     wait_for(
         "the routine view explained",
         Duration::from_secs(30),
-        || async { (explanations(&app, "nrt-routine").await.0 > 0).then_some(()) },
+        || async { (app.explanation_rows("nrt-routine").await.0 > 0).then_some(()) },
     )
     .await;
     shutdown.cancel();

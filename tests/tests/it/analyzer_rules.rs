@@ -511,18 +511,11 @@ async fn late_care_context_explains_a_case_away_and_suppressions_hold_findings_b
     assert_eq!(cases, 0);
 }
 
-/// The explanation rows ClickHouse holds for each of `events`, in order.
-async fn explanation_rows(app: &TestApp, events: &[&str]) -> Vec<u64> {
+/// How many explanation rows ClickHouse holds for each of `events`, in order.
+async fn explanation_counts(app: &TestApp, events: &[&str]) -> Vec<u64> {
     let mut counts = Vec::new();
     for event in events {
-        let count: u64 = app
-            .clickhouse
-            .query("SELECT count() FROM access_explanations WHERE event_id = ?")
-            .bind(*event)
-            .fetch_one()
-            .await
-            .expect("explanation rows");
-        counts.push(count);
+        counts.push(app.explanation_rows(event).await.0);
     }
     counts
 }
@@ -545,7 +538,7 @@ async fn late_care_context_is_read_for_the_patients_it_concerns_and_their_merged
     run(&app).await;
     let flagged = findings_of(&app, "no_relationship").await;
     assert!(events.iter().all(|e| flagged.contains(*e)), "{flagged:?}");
-    let before = explanation_rows(&app, &events).await;
+    let before = explanation_counts(&app, &events).await;
 
     // Care context of somebody else: the doctor's findings have nothing to learn from it and
     // are not explained again.
@@ -558,7 +551,7 @@ async fn late_care_context_is_read_for_the_patients_it_concerns_and_their_merged
     .await;
     let summary = run(&app).await;
     assert_eq!(summary.explained_away, 0, "{summary:?}");
-    assert_eq!(explanation_rows(&app, &events).await, before);
+    assert_eq!(explanation_counts(&app, &events).await, before);
 
     // The doctor's admission of the merged patient, recorded under the surviving id, explains
     // the look under the old id; the other three patients' findings stand, not explained again.
@@ -566,7 +559,7 @@ async fn late_care_context_is_read_for_the_patients_it_concerns_and_their_merged
         .await;
     let summary = run(&app).await;
     assert!(summary.explained_away >= 1, "{summary:?}");
-    let after = explanation_rows(&app, &events).await;
+    let after = explanation_counts(&app, &events).await;
     assert!(after[0] > before[0], "{after:?} against {before:?}");
     assert_eq!(after[1..], before[1..]);
     let explained: Vec<String> = sqlx::query_scalar(
