@@ -6,7 +6,9 @@ Usage: chdb_check.py DIR      (run with the venv python: `scripts/services pytho
 Runs every DIR/*.sql (sorted by name) inside an in-process chDB session, in a
 database `careaudit_chdb_check` selected with USE so unqualified table names
 resolve there. Then runs every file a second time to prove the migrations are
-idempotent (IF NOT EXISTS). Exit 0 if everything passed, 1 on the first failure,
+idempotent (IF NOT EXISTS; an `ALTER TABLE t ADD COLUMN c` is skipped when the
+column exists, as the migration runner does: ClickHouse 18.16 has no ADD COLUMN
+IF NOT EXISTS). Exit 0 if everything passed, 1 on the first failure,
 2 on usage errors.
 
 Statement splitting: a statement ends at a line whose last non-blank character
@@ -42,8 +44,24 @@ def scalar(sess, sql):
     return str(sess.query(sql, "TSVRaw")).strip()
 
 
+def added_column(stmt):
+    """(table, column) of an `ALTER TABLE t ADD COLUMN c ...` statement, else None
+    (the rule of migrations/src/clickhouse_migrations.rs)."""
+    words = stmt.split()[:6]
+    if (len(words) == 6 and [w.upper() for w in words[:2]] == ["ALTER", "TABLE"]
+            and [w.upper() for w in words[3:5]] == ["ADD", "COLUMN"] and words[5].upper() != "IF"):
+        return words[2].strip("`"), words[5].strip("`")
+    return None
+
+
 def run_file(sess, path, statements):
     for stmt in statements:
+        added = added_column(stmt)
+        if added and scalar(
+                sess,
+                "SELECT count() FROM system.columns WHERE database = currentDatabase() "
+                f"AND table = '{added[0]}' AND name = '{added[1]}'") != "0":
+            continue
         try:
             sess.query(stmt)
         except Exception as e:  # chdb raises ChdbError (a RuntimeError) on any failure

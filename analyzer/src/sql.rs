@@ -35,10 +35,6 @@ const FRAGMENTS: &[(&str, &str)] = &[
         include_str!("fragments/merged_patients.sql"),
     ),
     (
-        "explained_events",
-        include_str!("fragments/explained_events.sql"),
-    ),
-    (
         "explained_patients",
         include_str!("fragments/explained_patients.sql"),
     ),
@@ -55,7 +51,14 @@ const FRAGMENTS: &[(&str, &str)] = &[
         "unexplained_pairs",
         include_str!("fragments/unexplained_pairs.sql"),
     ),
-    ("window_events", include_str!("fragments/window_events.sql")),
+    (
+        "unexplained_patients",
+        include_str!("fragments/unexplained_patients.sql"),
+    ),
+    (
+        "unexplained_explained_patients",
+        include_str!("fragments/unexplained_explained_patients.sql"),
+    ),
     (
         "window_patients",
         include_str!("fragments/window_patients.sql"),
@@ -182,13 +185,7 @@ mod tests {
         assert!(!text.contains("{@"), "{text}");
         assert_eq!(
             placeholders(&text),
-            [
-                "window_start",
-                "window_end",
-                "window_start",
-                "window_end",
-                "skipped_orgs"
-            ]
+            ["window_start", "window_end", "skipped_orgs"]
         );
     }
 }

@@ -77,6 +77,11 @@ pub fn clickhouse_migrations() -> &'static [ClickHouseMigration] {
             name: "0023_care_by_patient.sql",
             sql: include_str!("../clickhouse/0023_care_by_patient.sql"),
         },
+        ClickHouseMigration {
+            version: 24,
+            name: "0024_explanations_by_arrival.sql",
+            sql: include_str!("../clickhouse/0024_explanations_by_arrival.sql"),
+        },
     ];
     MIGRATIONS
 }
@@ -126,6 +131,42 @@ fn push_statement(statements: &mut Vec<String>, current: &mut String) {
     current.clear();
 }
 
+/// The table and column of an `ALTER TABLE <table> ADD COLUMN <column> ...` statement (pure).
+/// ClickHouse 18.16 has no `ADD COLUMN IF NOT EXISTS`, so the runner skips such a statement when
+/// the column is already there: a migration re-run after a stop between its statements.
+fn added_column(statement: &str) -> Option<(&str, &str)> {
+    let words: Vec<&str> = statement.split_whitespace().take(6).collect();
+    match words.as_slice() {
+        [alter, table_word, table, add, column_word, column]
+            if alter.eq_ignore_ascii_case("ALTER")
+                && table_word.eq_ignore_ascii_case("TABLE")
+                && add.eq_ignore_ascii_case("ADD")
+                && column_word.eq_ignore_ascii_case("COLUMN")
+                && !column.eq_ignore_ascii_case("IF") =>
+        {
+            Some((table.trim_matches('`'), column.trim_matches('`')))
+        }
+        _ => None,
+    }
+}
+
+async fn column_exists(
+    client: &clickhouse::Client,
+    table: &str,
+    column: &str,
+) -> Result<bool, MigrationError> {
+    let found: u64 = client
+        .query(
+            "SELECT count() FROM system.columns
+             WHERE database = currentDatabase() AND table = ? AND name = ?",
+        )
+        .bind(table)
+        .bind(column)
+        .fetch_one()
+        .await?;
+    Ok(found > 0)
+}
+
 /// Creates the database if needed and applies the migrations the ledger does not list yet.
 pub async fn apply_clickhouse(settings: &ClickHouseSettings) -> Result<(), MigrationError> {
     settings
@@ -160,6 +201,11 @@ pub async fn apply_clickhouse(settings: &ClickHouseSettings) -> Result<(), Migra
             continue;
         }
         for statement in split_statements(migration.sql) {
+            if let Some((table, column)) = added_column(&statement) {
+                if column_exists(&client, table, column).await? {
+                    continue;
+                }
+            }
             client.query(&statement).execute().await?;
         }
         let mut insert = client.insert::<LedgerRow>("schema_migrations").await?;
@@ -197,6 +243,24 @@ mod tests {
     }
 
     #[test]
+    fn an_added_column_is_named_by_its_table_and_column() {
+        assert_eq!(
+            added_column("ALTER TABLE access_explanations ADD COLUMN stored_at DateTime DEFAULT x"),
+            Some(("access_explanations", "stored_at"))
+        );
+        assert_eq!(
+            added_column("alter table `t`\n  add column `c` UInt8"),
+            Some(("t", "c"))
+        );
+        assert_eq!(
+            added_column("ALTER TABLE t ADD COLUMN IF NOT EXISTS c UInt8"),
+            None
+        );
+        assert_eq!(added_column("ALTER TABLE t DROP COLUMN c"), None);
+        assert_eq!(added_column("CREATE TABLE t (c UInt8) ENGINE = Log"), None);
+    }
+
+    #[test]
     fn every_file_is_registered_in_order_with_unique_versions() {
         let directory = concat!(env!("CARGO_MANIFEST_DIR"), "/clickhouse");
         let mut files: Vec<String> = std::fs::read_dir(directory)
@@ -221,7 +285,8 @@ mod tests {
     }
 
     /// Every statement creates only what does not exist, or is a backfill into a
-    /// `ReplacingMergeTree` the same migration creates (a re-run writes rows that collapse).
+    /// `ReplacingMergeTree` the same migration creates (a re-run writes rows that collapse), or
+    /// adds a column (the runner skips it when the column exists).
     #[test]
     fn every_statement_is_idempotent() {
         for migration in clickhouse_migrations() {
@@ -241,8 +306,10 @@ mod tests {
                                 .starts_with(&format!("CREATE TABLE IF NOT EXISTS {target} AS ")))
                             && other.contains("ENGINE = ReplacingMergeTree")
                     });
+                // Skipped by the runner when the column exists (`added_column`).
+                let added = added_column(statement).is_some();
                 assert!(
-                    head.contains("IF NOT EXISTS") || backfill_into_replacing,
+                    head.contains("IF NOT EXISTS") || backfill_into_replacing || added,
                     "{}: statement is not idempotent: {head}",
                     migration.name
                 );

@@ -8,7 +8,7 @@ SELECT event_id, argMax(explained, version) AS explained, argMax(kind, version) 
        argMax(source_channel, version) AS source_channel,
        argMax(source_message_id, version) AS source_message_id,
        toUInt32(argMax(evaluated_at, version)) AS evaluated
-FROM access_explanations
+FROM access_explanations_by_patient
 WHERE patient_id IN (SELECT arrayJoin({patient_ids}))
   AND event_id IN (SELECT arrayJoin({event_ids}))
 GROUP BY event_id

@@ -25,7 +25,8 @@
 -- example covering_roles = ['R8000']
 INSERT INTO access_explanations
     (event_id, occurred_at, received_at, patient_id, user_id, user_org, explained, kind, binding,
-     relationship_id, source_channel, source_message_id, valid_from, valid_to, evaluated_at, version)
+     relationship_id, source_channel, source_message_id, valid_from, valid_to, evaluated_at, version,
+     stored_at)
 SELECT
     event_id, occurred_at, received_at, patient_id, user_id, user_org,
     1 AS explained, 'covering_appointment' AS kind, 'system' AS binding,
@@ -35,11 +36,12 @@ SELECT
     toDateTime(arrayElement(c_ends, cover_index) - {covering_before_seconds}) AS valid_from,
     toNullable(toDateTime(arrayElement(c_ends, cover_index) + {covering_after_seconds})) AS valid_to,
     toDateTime({evaluated_at}) AS evaluated_at,
-    toUInt64({version}) + 2 AS version
+    toUInt64({version}) + 2 AS version,
+    stored_at
 FROM
 (
     SELECT
-        event_id, occurred_at, received_at, patient_id, user_id, user_org,
+        event_id, stored_at, occurred_at, received_at, patient_id, user_id, user_org,
         c_ids, c_channels, c_messages, c_ends,
         -- The first relationship whose end lies within [access - after, access + before].
         -- (The access's columns enter the lambda as arrays, as in the prior-episode pass.)
@@ -52,30 +54,24 @@ FROM
             replicate(e_org, c_ends), replicate(e_parent, c_ends), replicate(e_type, c_ends)) AS cover_index
     FROM
     (
-        SELECT event_id, occurred_at, received_at, patient_id, user_id, user_org, e_org,
+        SELECT event_id, stored_at, occurred_at, received_at, patient_id, user_id, user_org, e_org,
                e_parent, e_type
         FROM
         (
-            SELECT event_id, occurred_at, received_at, patient_id, user_id, user_org,
+            SELECT event_id, stored_at, occurred_at, received_at, patient_id, user_id, user_org,
                    if(user_org != '', user_org, s_org) AS e_org
             FROM
             (
-                SELECT event_id, occurred_at, received_at, patient_id, user_id, user_org, user_roles
+                SELECT event_id, stored_at, occurred_at, received_at, patient_id, user_id, user_org, user_roles
                 FROM access_arrivals
                 WHERE stored_at >= toDateTime({window_start}) AND stored_at < toDateTime({window_end})
                   AND ({all_events} = 1 OR event_id IN (SELECT arrayJoin({event_ids})))
                   AND event_id IN
                     (
                         SELECT event_id
-                        FROM access_explanations
-                        WHERE patient_id IN
-                            (
-                                {@explained_patients}
-                            )
-                          AND event_id IN
-                            (
-                                {@explained_events}
-                            )
+                        FROM explanations_by_arrival
+                        WHERE stored_at >= toDateTime({window_start}) AND stored_at < toDateTime({window_end})
+                          AND ({all_events} = 1 OR event_id IN (SELECT arrayJoin({event_ids})))
                         GROUP BY event_id
                         HAVING argMax(explained, version) = 0
                     )
@@ -137,7 +133,7 @@ FROM
                         FROM care_by_patient
                         WHERE patient_id IN
                             (
-                                {@explained_patients}
+                                {@unexplained_explained_patients}
                             )
                         GROUP BY relationship_id
                     )
@@ -171,7 +167,7 @@ FROM
                         FROM care_by_patient
                         WHERE patient_id IN
                             (
-                                {@explained_patients}
+                                {@unexplained_explained_patients}
                             )
                         GROUP BY relationship_id
                     )

@@ -7,7 +7,8 @@
 -- Score of a relationship: user 40, team 30, same_team 20, organisation 10, +1 inside validity.
 -- The events are those stored in [window_start, window_end) (all of them, or only `event_ids`
 -- when `all_events` = 0, to re-explain findings after late care context); those stored before
--- `fresh_from` (a window's overlap) only when they have no explanation yet.
+-- `fresh_from` (a window's overlap) only when that arrival has no explanation yet. Each row
+-- carries its access's arrival (`stored_at`), which explanations_by_arrival is ordered by.
 -- Shape: each event is joined to its patient's relationships as arrays, the arrays are
 -- unrolled (LEFT ARRAY JOIN: one row per event and relationship, or one for an event without
 -- any), each row is scored with plain column expressions, and the best row per event wins.
@@ -23,7 +24,8 @@
 -- example after_seconds = [604800, 2592000, 2592000, 2592000, 2592000, 604800, 2592000]
 INSERT INTO access_explanations
     (event_id, occurred_at, received_at, patient_id, user_id, user_org, explained, kind, binding,
-     relationship_id, source_channel, source_message_id, valid_from, valid_to, evaluated_at, version)
+     relationship_id, source_channel, source_message_id, valid_from, valid_to, evaluated_at, version,
+     stored_at)
 SELECT
     event_id, e_occurred, e_received, e_patient, e_user, e_user_org,
     toUInt8(best_score > 0) AS explained,
@@ -35,19 +37,20 @@ SELECT
     toDateTime(if(best_score = 0, 0, tupleElement(best, 5))) AS valid_from,
     if(best_score = 0 OR tupleElement(best, 6) = 0, NULL, toDateTime(tupleElement(best, 6))) AS valid_to,
     toDateTime({evaluated_at}) AS evaluated_at,
-    toUInt64({version}) AS version
+    toUInt64({version}) AS version,
+    e_stored AS stored_at
 FROM
 (
     SELECT
         event_id,
         any(occurred_at) AS e_occurred, any(received_at) AS e_received, any(patient_id) AS e_patient,
-        any(user_id) AS e_user, any(user_org) AS e_user_org,
+        any(user_id) AS e_user, any(user_org) AS e_user_org, any(stored_at) AS e_stored,
         max(score) AS best_score,
         argMax(tuple(r_kind, r_id, r_channel, r_message, r_from, r_to), score) AS best
     FROM
     (
         SELECT
-            event_id, occurred_at, received_at, patient_id, user_id, user_org,
+            event_id, stored_at, occurred_at, received_at, patient_id, user_id, user_org,
             r_kind, r_id, r_channel, r_message, r_from, r_to,
             toUInt32(occurred_at) AS at,
             if(r_kind != '' AND at + r_before >= r_from AND (r_to = 0 OR at < r_to + r_after),
@@ -63,35 +66,31 @@ FROM
         FROM
         (
             SELECT
-                event_id, occurred_at, received_at, patient_id, user_id, user_org, e_user, e_org, e_team,
+                event_id, stored_at, occurred_at, received_at, patient_id, user_id, user_org, e_user, e_org, e_team,
                 r_kinds, r_users, r_teams, r_user_teams, r_orgs, r_froms, r_tos, r_befores, r_afters,
                 r_ids, r_channels, r_messages
             FROM
             (
                 SELECT
-                    event_id, occurred_at, received_at, patient_id, user_id, user_org,
+                    event_id, stored_at, occurred_at, received_at, patient_id, user_id, user_org,
                     if(s_user != '', s_user, user_id) AS e_user,
                     if(user_org != '', user_org, s_org) AS e_org,
                     if(s_team != '', concat(if(s_org != '', s_org, user_org), '/', s_team), '') AS e_team,
                     if(l_canonical != '', l_canonical, patient_id) AS canonical_id
                 FROM
                 (
-                    SELECT event_id, occurred_at, received_at, patient_id, user_id, user_org, s_user, s_org, s_team
+                    SELECT event_id, stored_at, occurred_at, received_at, patient_id, user_id, user_org, s_user, s_org, s_team
                     FROM
                     (
-                        SELECT event_id, occurred_at, received_at, patient_id, user_id, user_org
+                        SELECT event_id, stored_at, occurred_at, received_at, patient_id, user_id, user_org
                         FROM access_arrivals
                         WHERE stored_at >= toDateTime({window_start}) AND stored_at < toDateTime({window_end})
                           AND ({all_events} = 1 OR event_id IN (SELECT arrayJoin({event_ids})))
                           -- Before fresh_from (the overlap) only events that have no explanation yet.
                           AND (stored_at >= toDateTime({fresh_from}) OR event_id NOT IN
                               (
-                                  SELECT event_id FROM access_explanations
-                                  WHERE patient_id IN
-                                      (
-                                          SELECT patient_id FROM access_arrivals
-                                          WHERE stored_at >= toDateTime({window_start}) AND stored_at < toDateTime({fresh_from})
-                                      )
+                                  SELECT event_id FROM explanations_by_arrival
+                                  WHERE stored_at >= toDateTime({window_start}) AND stored_at < toDateTime({fresh_from})
                               ))
                     ) AS source_1
                     ANY LEFT JOIN

@@ -30,7 +30,7 @@ FROM
         SELECT event_id, patient_id, user_id, any(occurred_at) AS e_occurred,
                argMax(explained, version) AS e_explained,
                toUInt32(argMax(evaluated_at, version)) AS evaluated
-        FROM access_explanations
+        FROM access_explanations_by_patient
         WHERE patient_id IN
             (
                 SELECT patient_id FROM ({@arrived_patients})

@@ -16,7 +16,8 @@
 -- example prior_episode_seconds = 1209600
 INSERT INTO access_explanations
     (event_id, occurred_at, received_at, patient_id, user_id, user_org, explained, kind, binding,
-     relationship_id, source_channel, source_message_id, valid_from, valid_to, evaluated_at, version)
+     relationship_id, source_channel, source_message_id, valid_from, valid_to, evaluated_at, version,
+     stored_at)
 SELECT
     event_id, occurred_at, received_at, patient_id, user_id, user_org,
     1 AS explained, 'prior_episode' AS kind,
@@ -27,11 +28,12 @@ SELECT
     toDateTime(arrayElement(p_times, prior_index)) AS valid_from,
     toNullable(toDateTime(arrayElement(p_times, prior_index) + {prior_episode_seconds})) AS valid_to,
     toDateTime({evaluated_at}) AS evaluated_at,
-    toUInt64({version}) + 1 AS version
+    toUInt64({version}) + 1 AS version,
+    e_stored AS stored_at
 FROM
 (
     SELECT
-        event_id, occurred_at, received_at, patient_id, user_id, user_org,
+        event_id, occurred_at, received_at, patient_id, user_id, user_org, e_stored,
         p_bindings, p_relationships, p_channels, p_messages, p_times,
         -- The most recent earlier relationship-explained access inside the continuity window.
         arrayMap((t, at) -> if(t <= at AND t + {prior_episode_seconds} > at, t, 0),
@@ -40,16 +42,11 @@ FROM
            indexOf(candidates, arrayReduce('max', candidates))) AS prior_index
     FROM
     (
-        SELECT event_id, occurred_at, received_at, patient_id, user_id, user_org
-        FROM access_explanations
-        WHERE patient_id IN
-            (
-                {@explained_patients}
-            )
-          AND event_id IN
-            (
-                {@explained_events}
-            )
+        SELECT event_id, occurred_at, received_at, patient_id, user_id, user_org,
+               any(stored_at) AS e_stored
+        FROM explanations_by_arrival
+        WHERE stored_at >= toDateTime({window_start}) AND stored_at < toDateTime({window_end})
+          AND ({all_events} = 1 OR event_id IN (SELECT arrayJoin({event_ids})))
         GROUP BY event_id, occurred_at, received_at, patient_id, user_id, user_org
         HAVING argMax(explained, version) = 0
     ) AS source_2
@@ -67,15 +64,15 @@ FROM
                 argMax(explained, version) AS e_explained, argMax(kind, version) AS e_kind,
                 argMax(binding, version) AS e_binding, argMax(relationship_id, version) AS e_relationship,
                 argMax(source_channel, version) AS e_channel, argMax(source_message_id, version) AS e_message
-            FROM access_explanations
+            FROM access_explanations_by_patient
             -- Only the histories of the pairs this pass can explain: the unexplained ones of the
             -- accesses explained (few: most accesses were explained by the first pass).
             WHERE (patient_id, user_id) IN
                 (
                     SELECT patient_id, user_id
-                    FROM access_explanations
-                    WHERE patient_id IN ({@explained_patients})
-                      AND event_id IN ({@explained_events})
+                    FROM explanations_by_arrival
+                    WHERE stored_at >= toDateTime({window_start}) AND stored_at < toDateTime({window_end})
+                      AND ({all_events} = 1 OR event_id IN (SELECT arrayJoin({event_ids})))
                       AND explained = 0
                 )
             GROUP BY event_id, patient_id, user_id

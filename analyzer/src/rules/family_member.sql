@@ -67,7 +67,7 @@ FROM
             SELECT relationship_id, patient_id, argMax(user_id, version) AS r_user,
                    argMax(team, version) AS r_team, argMax(deleted, version) AS r_deleted,
                    argMax(kind, version) AS r_kind
-            FROM care_relationships
+            FROM care_by_patient
             WHERE patient_id IN
                 (
                     {@window_patients}

@@ -2,7 +2,8 @@
 -- relationship with the patient (none at any time, nor the registered practice) and that
 -- belongs to another region (its `region`, else its parent: the integrated care system) than
 -- every organisation that has: a cross-exchange look without a
--- referral. detail is the user's region and the patient's.
+-- referral. detail is the user's region and the patient's (sorted, so it does not depend on the
+-- order ClickHouse read them in).
 -- example window_start = 1764547200
 -- example window_end = 1767225600
 -- example skipped_orgs = ['NHS111']
@@ -35,7 +36,7 @@ FROM
     ) AS source_5
     ANY INNER JOIN
     (
-        SELECT patient_id, groupUniqArray(c_org) AS p_orgs, groupUniqArray(c_region) AS p_regions
+        SELECT patient_id, groupUniqArray(c_org) AS p_orgs, arraySort(groupUniqArray(c_region)) AS p_regions
         FROM
         (
             SELECT patient_id, c_org, c_region
@@ -46,10 +47,10 @@ FROM
                 (
                     SELECT relationship_id, patient_id, argMax(org_code, version) AS c_org,
                            argMax(deleted, version) AS c_deleted, argMax(kind, version) AS c_kind
-                    FROM care_relationships
+                    FROM care_by_patient
                     WHERE patient_id IN
                         (
-                            {@window_patients}
+                            {@unexplained_patients}
                         )
                     GROUP BY relationship_id, patient_id
                 )
@@ -59,7 +60,7 @@ FROM
                 FROM patients
                 WHERE patient_id IN
                     (
-                        {@window_patients}
+                        {@unexplained_patients}
                     )
                 GROUP BY patient_id
                 HAVING c_org != ''

@@ -40,7 +40,7 @@ FROM
         (
             SELECT event_id, patient_id, user_id, any(occurred_at) AS h_occurred,
                    argMax(explained, version) AS h_explained_flag
-            FROM access_explanations
+            FROM access_explanations_by_patient
             -- Only the histories of the pairs that can fire: unexplained accesses of the window.
             WHERE (patient_id, user_id) IN
                 (

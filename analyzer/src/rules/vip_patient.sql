@@ -20,7 +20,7 @@ FROM
 ) AS source_4
 ANY INNER JOIN
 (
-    SELECT patient_id AS flagged_patient, arrayStringConcat(groupArray(flag), ', ') AS f_flags
+    SELECT patient_id AS flagged_patient, arrayStringConcat(arraySort(groupArray(flag)), ', ') AS f_flags
     FROM
     (
         SELECT patient_id, flag

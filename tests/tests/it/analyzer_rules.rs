@@ -424,6 +424,101 @@ async fn care_context_stored_before_the_by_patient_table_still_explains_accesses
 }
 
 #[tokio::test]
+async fn explanations_stored_before_the_by_arrival_table_are_found_by_their_window() {
+    let app = TestApp::spawn("analyzer_arrival_backfill", Background::NONE).await;
+    load_region(&app).await;
+    // Explained, but no rule has evaluated it yet when the upgrade comes.
+    let mut explain_only = app.analyzer_settings.clone();
+    for rule in analyzer::rules::REGISTRY {
+        explain_only.rules.insert(
+            rule.id.to_owned(),
+            analyzer::RuleSettings {
+                enabled: Some(false),
+                ..analyzer::RuleSettings::default()
+            },
+        );
+    }
+    view(
+        &app,
+        "before",
+        "555000000205",
+        "RDM02",
+        "9990002010",
+        "TREAT",
+    )
+    .await;
+    app.wait_until_shipped().await;
+    tokio::time::sleep(std::time::Duration::from_millis(1_300)).await;
+    analyzer::run_once(
+        &explain_only,
+        &app.clickhouse,
+        &app.pool,
+        domain::Timestamp::now(),
+    )
+    .await
+    .expect("explanation only");
+    assert!(findings(&app).await.is_empty());
+    // A database migrated before 0024: no stored arrival on the explanations, no table by it.
+    let by_arrival = ["explanations_by_arrival_mv", "explanations_by_arrival"];
+    tests::unapply_clickhouse_migration(&app.clickhouse, 24, &by_arrival).await;
+    app.clickhouse
+        .query("ALTER TABLE access_explanations DROP COLUMN stored_at")
+        .execute()
+        .await
+        .expect("drop stored_at");
+    migrations::migrate_all(&app.stores)
+        .await
+        .expect("migrate applies 0024");
+    // A re-run of the file after a stop between its statements: the column is there already.
+    tests::unapply_clickhouse_migration(&app.clickhouse, 24, &by_arrival).await;
+    migrations::migrate_all(&app.stores)
+        .await
+        .expect("migrate applies 0024 again over the added column");
+    // Every explanation is copied with its access's arrival, not an approximation of it.
+    let backfilled = || async {
+        app.clickhouse
+            .query(
+                "SELECT uniqExact(event_id, version), countIf(stored_at != a_stored)
+                 FROM (SELECT event_id, version, stored_at FROM explanations_by_arrival)
+                 ANY LEFT JOIN
+                 (
+                     SELECT event_id, min(stored_at) AS a_stored FROM access_arrivals
+                     GROUP BY event_id
+                 ) USING event_id",
+            )
+            .fetch_one::<(u64, u64)>()
+            .await
+            .expect("by arrival")
+    };
+    let explained: u64 = app
+        .clickhouse
+        .query("SELECT uniqExact(event_id, version) FROM access_explanations")
+        .fetch_one()
+        .await
+        .expect("explanations");
+    assert!(explained > 0);
+    assert_eq!(backfilled().await, (explained, 0));
+    // The rules then evaluate the window from the start: the access explained before the
+    // upgrade is found unexplained by its stored time, and so is one explained after it.
+    view(
+        &app,
+        "after",
+        "555000000205",
+        "RDM02",
+        "9990002029",
+        "TREAT",
+    )
+    .await;
+    run(&app).await;
+    let flagged = findings_of(&app, "no_relationship").await;
+    assert!(flagged.contains("before"), "{flagged:?}");
+    assert!(flagged.contains("after"), "{flagged:?}");
+    let (rows, off) = backfilled().await;
+    assert!(rows > explained, "the passes write through the view");
+    assert_eq!(off, 0, "the passes write the arrival they explained");
+}
+
+#[tokio::test]
 async fn late_care_context_explains_a_case_away_and_suppressions_hold_findings_back() {
     let app = TestApp::spawn("analyzer_late_care", Background::NONE).await;
     load_region(&app).await;

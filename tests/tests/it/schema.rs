@@ -53,6 +53,8 @@ async fn migrations_apply_twice_and_concurrently() {
         "patient_flags",
         "patient_links",
         "care_relationships",
+        "explanations_by_arrival",
+        "explanations_by_arrival_mv",
         "organisations",
         "patient_identifiers",
         "patients",
