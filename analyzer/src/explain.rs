@@ -69,9 +69,10 @@ const EXPLAIN_ID_BYTES: usize = 40_000;
 #[derive(Debug, Clone)]
 pub(crate) enum Events {
     /// Every event stored in the window; those stored before `fresh_from` (the overlap) only
-    /// when they have no explanation yet.
+    /// when that arrival has no explanation yet (`explanations_by_arrival`).
     Window { fresh_from: u32 },
-    /// These events again (late care context), wherever they are.
+    /// These events again (late care context, a fast rule's candidates): every arrival of
+    /// them stored in the window.
     Only(Vec<String>),
 }
 

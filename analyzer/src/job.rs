@@ -492,7 +492,7 @@ pub(crate) async fn run_binds<'a>(
 }
 
 /// The scheduled run's share of the explanation while the near-real-time loop owns the
-/// explanation watermark: explains the events of the last `overlap_ms` behind that watermark
+/// explanation watermark: explains the arrivals of the last `overlap_ms` behind that watermark
 /// that have no explanation yet (an insert that became visible after the loop's shorter
 /// overlap had passed it), under a lock of its own so that it never waits for a poll nor a
 /// poll for it. Returns the end (seconds) the scheduled rules may evaluate up to: the
@@ -516,7 +516,8 @@ pub(crate) async fn sweep_behind_explanation(
     };
     if !window.is_empty() {
         let version = u64::try_from(now.as_millis()).unwrap_or(0);
-        // Every event of the window is before `fresh_from`: only the unexplained ones.
+        // Every event of the window is before `fresh_from`: only the arrivals with no
+        // explanation yet.
         explain(
             clickhouse,
             &settings.explanation,

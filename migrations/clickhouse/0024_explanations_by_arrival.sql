@@ -11,12 +11,19 @@
 -- range of the sort order.
 --
 -- `stored_at` is the access's arrival (access_arrivals.stored_at, ClickHouse's clock at the
--- insert), written by the explanation passes, which read it from access_arrivals. Rows written
--- before this migration have no stored arrival: they default to `received_at` (the collector's
--- receipt, normally within a second of the insert), and the backfill takes the real arrival
--- for the accesses stored in the last 31 days, so that windows evaluated after the upgrade find
+-- insert), written by the explanation passes, which read it from access_arrivals (a row per
+-- arrival: a re-sent batch stores an event twice). Rows written before this migration have no
+-- stored arrival: they default to `received_at` (the collector's receipt, normally within a
+-- second of the insert). The backfill copies each of them once per arrival of its access
+-- stored in the last 31 days, with that arrival, so that the windows evaluated after the
+-- upgrade (the rules' overlap, a lagging rule, late care context up to 30 days back) find
 -- their explanations even when the collector's write-ahead log held the events for hours.
--- Older rows keep `received_at`: no window of the analyzer reaches back that far.
+-- Older rows are copied at `received_at`: a window further back (a rule first enabled after
+-- the upgrade, catching up over all stored time) misses the rare access whose receipt and
+-- arrival fell either side of its boundary. The 31 days bound the backfill's memory: the
+-- join holds the arrivals' event ids (about 10M at the London month's size, ~1 GiB).
+-- Stop the analyzer while this migration runs (`careaudit migrate` before starting the new
+-- binary): an analyzer of the previous release writes explanations without `stored_at`.
 --
 -- ReplacingMergeTree(version) keeps the latest explanation of each arrival on merge; readers
 -- still take argMax(..., version) per event. Filled like access_explanations_by_patient: a
@@ -55,10 +62,10 @@ INSERT INTO explanations_by_arrival
 SELECT if(toUInt32(a_stored) > 0, a_stored, received_at) AS stored_at, event_id, occurred_at,
        received_at, patient_id, user_id, user_org, explained, kind, evaluated_at, version
 FROM access_explanations
-ANY LEFT JOIN
+ALL LEFT JOIN
 (
-    SELECT event_id, min(stored_at) AS a_stored
+    SELECT event_id, stored_at AS a_stored
     FROM access_arrivals
     WHERE stored_at >= now() - 2678400
-    GROUP BY event_id
+    LIMIT 1 BY event_id, stored_at
 ) AS arrivals_1 USING event_id;

@@ -66,16 +66,18 @@ FROM
                 FROM access_arrivals
                 WHERE stored_at >= toDateTime({window_start}) AND stored_at < toDateTime({window_end})
                   AND ({all_events} = 1 OR event_id IN (SELECT arrayJoin({event_ids})))
-                  AND event_id IN
+                  -- Per arrival (a re-sent batch stores an event twice): each arrival's latest
+                  -- explanation, and a row for each.
+                  AND (event_id, stored_at) IN
                     (
-                        SELECT event_id
+                        SELECT event_id, stored_at
                         FROM explanations_by_arrival
                         WHERE stored_at >= toDateTime({window_start}) AND stored_at < toDateTime({window_end})
                           AND ({all_events} = 1 OR event_id IN (SELECT arrayJoin({event_ids})))
-                        GROUP BY event_id
+                        GROUP BY event_id, stored_at
                         HAVING argMax(explained, version) = 0
                     )
-                LIMIT 1 BY event_id
+                LIMIT 1 BY event_id, stored_at
             ) AS source_1
             ANY LEFT JOIN
             (

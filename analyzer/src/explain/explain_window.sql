@@ -44,7 +44,7 @@ FROM
     SELECT
         event_id,
         any(occurred_at) AS e_occurred, any(received_at) AS e_received, any(patient_id) AS e_patient,
-        any(user_id) AS e_user, any(user_org) AS e_user_org, any(stored_at) AS e_stored,
+        any(user_id) AS e_user, any(user_org) AS e_user_org, groupUniqArray(stored_at) AS e_storeds,
         max(score) AS best_score,
         argMax(tuple(r_kind, r_id, r_channel, r_message, r_from, r_to), score) AS best
     FROM
@@ -205,3 +205,6 @@ FROM
     )
     GROUP BY event_id
 )
+-- A row per arrival of the event in the window (a re-sent batch stores an event twice), so each
+-- arrival's range of explanations_by_arrival holds its latest explanation.
+ARRAY JOIN e_storeds AS e_stored

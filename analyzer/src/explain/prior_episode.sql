@@ -42,12 +42,12 @@ FROM
            indexOf(candidates, arrayReduce('max', candidates))) AS prior_index
     FROM
     (
-        SELECT event_id, occurred_at, received_at, patient_id, user_id, user_org,
-               any(stored_at) AS e_stored
+        -- Per arrival (a re-sent batch stores an event twice): each arrival's latest explanation.
+        SELECT event_id, stored_at AS e_stored, occurred_at, received_at, patient_id, user_id, user_org
         FROM explanations_by_arrival
         WHERE stored_at >= toDateTime({window_start}) AND stored_at < toDateTime({window_end})
           AND ({all_events} = 1 OR event_id IN (SELECT arrayJoin({event_ids})))
-        GROUP BY event_id, occurred_at, received_at, patient_id, user_id, user_org
+        GROUP BY event_id, e_stored, occurred_at, received_at, patient_id, user_id, user_org
         HAVING argMax(explained, version) = 0
     ) AS source_2
     ANY INNER JOIN

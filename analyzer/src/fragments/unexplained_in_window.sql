@@ -1,4 +1,5 @@
--- The accesses stored in the window whose latest explanation explains nothing, by users of
+-- The accesses stored in the window whose latest explanation (of the window's arrivals) explains
+-- nothing, by users of
 -- organisations whose accesses the care context mostly explains. Where more than a quarter of an
 -- organisation's accesses are unexplained (GP practices and hospitals: a few percent), the feeds
 -- carry no care context for much of the service it runs (an NHS 111 or out-of-hours service, an

@@ -8,7 +8,8 @@
 //! record in the feeds), so the rule is low severity and raises a case only together with other
 //! findings about the user (see the case-opening threshold).
 //!
-//! Evidence: the latest row of `access_explanations` for the access (`explained = 0`); any care
+//! Evidence: the latest explanation of the access (`explained = 0`; read from
+//! `explanations_by_arrival`, the copy of `access_explanations` by stored time); any care
 //! context that arrives later re-explains the finding and lowers or closes its case.
 
 use super::{Binding, Candidate, Evaluation, Rule, RulePath};

@@ -1,5 +1,5 @@
--- Accesses in the window that no care relationship explains (their latest explanation in
--- access_explanations has explained = 0: no registration, encounter, referral, appointment,
+-- Accesses in the window that no care relationship explains (their latest explanation, as
+-- explanations_by_arrival holds it for the window's arrivals, has explained = 0: no registration, encounter, referral, appointment,
 -- care team, same-team colleague or prior episode binds the user, their team or their
 -- organisation to the patient at the time).
 -- example window_start = 1764547200

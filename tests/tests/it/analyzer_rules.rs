@@ -478,13 +478,10 @@ async fn explanations_stored_before_the_by_arrival_table_are_found_by_their_wind
     let backfilled = || async {
         app.clickhouse
             .query(
-                "SELECT uniqExact(event_id, version), countIf(stored_at != a_stored)
-                 FROM (SELECT event_id, version, stored_at FROM explanations_by_arrival)
-                 ANY LEFT JOIN
-                 (
-                     SELECT event_id, min(stored_at) AS a_stored FROM access_arrivals
-                     GROUP BY event_id
-                 ) USING event_id",
+                "SELECT uniqExact(event_id, version),
+                        countIf((event_id, stored_at) NOT IN
+                            (SELECT event_id, stored_at FROM access_arrivals))
+                 FROM explanations_by_arrival",
             )
             .fetch_one::<(u64, u64)>()
             .await
