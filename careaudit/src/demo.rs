@@ -117,6 +117,17 @@ pub fn patient_read_event(view: &ViewSpec) -> Value {
     })
 }
 
+/// The age in days (with a day's margin) by `today` of the oldest access of a simulation that
+/// starts on `start` (pure; 0 for a start in the future).
+fn replay_age_days(start: chrono::NaiveDate, today: chrono::NaiveDate) -> f64 {
+    let days = (today - start).num_days();
+    if days < 0 {
+        0.0
+    } else {
+        (days + 2) as f64
+    }
+}
+
 fn random_password(rng: &mut impl Rng) -> String {
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     (0..16)
@@ -308,6 +319,14 @@ pub async fn run(
     // loaded data is analysed soon after it is sent.
     let mut settings = settings.clone();
     settings.analyzer.schedule = DEMO_ANALYZER_SCHEDULE.to_owned();
+    // The replay sends a past month in minutes, and its late care context (an admission
+    // recorded hours after the ward looked) after all of it: by the wall clock the first weeks'
+    // accesses can be older than the re-explanation horizon, where in a live feed the same
+    // context arrives hours after its access. The horizon reaches back to the simulated start.
+    let explanation = &mut settings.analyzer.explanation;
+    explanation.reexplain_max_age_days = explanation
+        .reexplain_max_age_days
+        .max(replay_age_days(start, Utc::now().date_naive()));
     let settings = &settings;
     let components = {
         let (settings, token) = (settings.clone(), shutdown.clone());
@@ -394,5 +413,14 @@ mod tests {
             "9000000009"
         );
         assert_eq!(event["agent"][0]["purposeOfUse"][0]["text"], "unconscious");
+    }
+
+    #[test]
+    fn the_replay_horizon_reaches_back_to_the_simulated_start() {
+        let day = |d: &str| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap();
+        // The standard evaluation's month, replayed on 7 December: its 2 November is 35 days old.
+        assert_eq!(replay_age_days(day("2026-11-02"), day("2026-12-07")), 37.0);
+        assert_eq!(replay_age_days(day("2026-12-07"), day("2026-12-07")), 2.0);
+        assert_eq!(replay_age_days(day("2027-01-01"), day("2026-12-07")), 0.0);
     }
 }
