@@ -33,16 +33,7 @@ impl TestApp {
         let mut settings = self.analyzer_settings.clone();
         // Any finding opens its case here, whatever severity a test gave the rule.
         settings.cases.open_score = 0.0;
-        for rule in analyzer::rules::REGISTRY
-            .iter()
-            .filter(|r| r.id != "emergency_access")
-        {
-            let off = analyzer::RuleSettings {
-                enabled: Some(false),
-                ..analyzer::RuleSettings::default()
-            };
-            settings.rules.insert(rule.id.to_owned(), off);
-        }
+        crate::only_rules(&mut settings, &["emergency_access"]);
         analyzer::run_once(&settings, &self.clickhouse, &self.pool, later)
             .await
             .expect("analyzer run");

@@ -457,6 +457,21 @@ pub async fn unapply_clickhouse_migration(
     }
 }
 
+/// Turns off every rule of the catalogue but `keep` in `settings` (a test about one rule, or
+/// about the explanation alone with `keep` empty).
+pub fn only_rules(settings: &mut analyzer::AnalyzerSettings, keep: &[&str]) {
+    for rule in analyzer::rules::REGISTRY
+        .iter()
+        .filter(|r| !keep.contains(&r.id))
+    {
+        let off = analyzer::RuleSettings {
+            enabled: Some(false),
+            ..analyzer::RuleSettings::default()
+        };
+        settings.rules.insert(rule.id.to_owned(), off);
+    }
+}
+
 /// Polls `probe` until it yields a value or `timeout` passes (then panics naming `what`).
 pub async fn wait_for<T, F, Fut>(what: &str, timeout: Duration, mut probe: F) -> T
 where

@@ -429,15 +429,7 @@ async fn explanations_stored_before_the_by_arrival_table_are_found_by_their_wind
     load_region(&app).await;
     // Explained, but no rule has evaluated it yet when the upgrade comes.
     let mut explain_only = app.analyzer_settings.clone();
-    for rule in analyzer::rules::REGISTRY {
-        explain_only.rules.insert(
-            rule.id.to_owned(),
-            analyzer::RuleSettings {
-                enabled: Some(false),
-                ..analyzer::RuleSettings::default()
-            },
-        );
-    }
+    tests::only_rules(&mut explain_only, &[]);
     view(
         &app,
         "before",

@@ -20,16 +20,7 @@ async fn counts(app: &TestApp) -> (i64, i64) {
 async fn rerunning_a_window_creates_no_duplicates() {
     let mut app = TestApp::spawn("analyzer_rerun", Background::NONE).await;
     // Only the rule under test: the others have their own tests.
-    for rule in analyzer::rules::REGISTRY
-        .iter()
-        .filter(|r| r.id != "emergency_access")
-    {
-        let off = analyzer::RuleSettings {
-            enabled: Some(false),
-            ..analyzer::RuleSettings::default()
-        };
-        app.analyzer_settings.rules.insert(rule.id.to_owned(), off);
-    }
+    tests::only_rules(&mut app.analyzer_settings, &["emergency_access"]);
     for (id, patient) in [
         ("w-1", "9990001259"),
         ("w-2", "9990001259"),
@@ -384,16 +375,7 @@ async fn a_catch_up_in_bounded_steps_records_what_one_window_records() {
 #[tokio::test]
 async fn organisations_mostly_unexplained_in_the_lookback_are_skipped_by_the_weak_rules() {
     let mut app = TestApp::spawn("analyzer_skipped_orgs", Background::NONE).await;
-    for rule in analyzer::rules::REGISTRY
-        .iter()
-        .filter(|r| r.id != "no_relationship")
-    {
-        let off = analyzer::RuleSettings {
-            enabled: Some(false),
-            ..analyzer::RuleSettings::default()
-        };
-        app.analyzer_settings.rules.insert(rule.id.to_owned(), off);
-    }
+    tests::only_rules(&mut app.analyzer_settings, &["no_relationship"]);
     let patients = nhs_numbers(9_990_004_000, 230);
     let now = chrono::Utc::now();
     let view = |n: usize, user: String, org: &str, days: i64| {
