@@ -39,6 +39,7 @@ const FRAGMENTS: &[(&str, &str)] = &[
         include_str!("fragments/explained_patients.sql"),
     ),
     ("staff_rows", include_str!("fragments/staff_rows.sql")),
+    ("window_users", include_str!("fragments/window_users.sql")),
     (
         "arrived_patients",
         include_str!("fragments/arrived_patients.sql"),
