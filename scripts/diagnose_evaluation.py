@@ -71,6 +71,12 @@ def main(argv):
         print(__doc__, file=sys.stderr)
         return 2
     out = argv[1]
+    missing = [name for name in ("CAREAUDIT__POSTGRES__URL", "CAREAUDIT__CLICKHOUSE__URL")
+               if not os.environ.get(name)]
+    if missing:
+        print(f"diagnose_evaluation: {', '.join(missing)} not set: run it with the servers' "
+              'environment: eval "$(scripts/services env)"', file=sys.stderr)
+        return 2
     database = open(os.path.join(out, "database"), encoding="utf-8").read().strip()
     pg = os.environ["CAREAUDIT__POSTGRES__URL"].rsplit("/", 1)[0] + "/" + database
     ch = os.environ["CAREAUDIT__CLICKHOUSE__URL"].rstrip("/")
