@@ -5,10 +5,13 @@ Usage: chdb_check.py DIR      (run with the venv python: `scripts/services pytho
 
 Runs every DIR/*.sql (sorted by name) inside an in-process chDB session, in a
 database `careaudit_chdb_check` selected with USE so unqualified table names
-resolve there. Then runs every file a second time to prove the migrations are
-idempotent (IF NOT EXISTS; an `ALTER TABLE t ADD COLUMN c` is skipped when the
-column exists, as the migration runner does: ClickHouse 18.16 has no ADD COLUMN
-IF NOT EXISTS). Exit 0 if everything passed, 1 on the first failure,
+resolve there. Each file runs a second time right after its first, to prove the
+migrations are idempotent (IF NOT EXISTS; an `ALTER TABLE t ADD COLUMN c` is
+skipped when the column exists, as the migration runner does: ClickHouse 18.16
+has no ADD COLUMN IF NOT EXISTS). That is the re-run the runner makes: it skips a
+file its ledger holds, so only a migration stopped between its statements runs
+again, and before any later one (a later file may change what an earlier one's
+backfill writes into, as 0025 adds columns to 0024's table). Exit 0 if everything passed, 1 on the first failure,
 2 on usage errors.
 
 Statement splitting: a statement ends at a line whose last non-blank character
@@ -150,14 +153,12 @@ def main(argv):
             for path, statements in parsed:
                 if not run_file(sess, path, statements):
                     return 1
-                print(f"ok {path} ({len(statements)} statements)")
-                total += len(statements)
-
-            for path, statements in parsed:
                 if not run_file(sess, path, statements):
                     print("chdb_check: the failure above happened on the SECOND run "
                           "(migration is not idempotent)", file=sys.stderr)
                     return 1
+                print(f"ok {path} ({len(statements)} statements, twice)")
+                total += len(statements)
             print(f"rerun ok: all {len(parsed)} files ran a second time (idempotent)")
         finally:
             sess.close()

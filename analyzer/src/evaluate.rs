@@ -7,7 +7,7 @@
 //! end stays one candidate, as it would in one window.
 
 use crate::error::AnalyzerError;
-use crate::explain::{explain_events, explanations};
+use crate::explain::{explain_events, window_explanations};
 use crate::rules::{Candidate, CandidateRow, Evaluation, StatisticalInput};
 use crate::settings::{ConfiguredRule, ExplanationSettings, ParamValue};
 use crate::sql::{query, BindValue, Binds};
@@ -68,7 +68,7 @@ pub(crate) async fn candidates(
             .iter()
             .map(|c| (c.event_id.clone(), c.patient_id.clone()))
             .collect();
-        let known = explanations(clickhouse, &keys).await?;
+        let known = window_explanations(clickhouse, window, &keys).await?;
         kept.retain(|candidate| {
             known
                 .get(&candidate.event_id)

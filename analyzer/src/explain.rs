@@ -37,6 +37,11 @@ pub(crate) const COVERING: (&str, &str) =
 pub(crate) const BINDINGS: (&str, &str) =
     ("explain/bindings.sql", include_str!("explain/bindings.sql"));
 
+pub(crate) const WINDOW_BINDINGS: (&str, &str) = (
+    "explain/window_bindings.sql",
+    include_str!("explain/window_bindings.sql"),
+);
+
 /// The explanation kinds the passes derive rather than take from a relationship kind:
 /// `same_team` (explain_window.sql), `prior_episode` and `covering_appointment` (their files).
 pub(crate) const DERIVED_KINDS: [&str; 3] = ["same_team", "prior_episode", "covering_appointment"];
@@ -227,6 +232,50 @@ impl StoredExplanation {
             .then(|| Binding::parse(&self.binding))
             .flatten()
     }
+}
+
+impl StoredExplanation {
+    /// An explanation row stored before migration 0025 gave explanations_by_arrival the
+    /// evidence: explained, but without the binding every explanation pass writes.
+    fn without_evidence(&self) -> bool {
+        self.explained == 1 && self.binding.is_empty()
+    }
+}
+
+/// The latest explanations of `events` (event id, patient id), accesses stored in `window`, by
+/// event id: read from the window's arrivals (explanations_by_arrival), and by patient
+/// (`explanations`) for those the window's arrivals do not hold with their evidence.
+pub(crate) async fn window_explanations(
+    clickhouse: &clickhouse::Client,
+    window: Window,
+    events: &[(String, String)],
+) -> Result<HashMap<String, StoredExplanation>, AnalyzerError> {
+    let mut found = HashMap::new();
+    for chunk in events.chunks(LOOKUP_CHUNK) {
+        let mut binds = window.binds();
+        binds.insert(
+            "event_ids",
+            BindValue::Texts(chunk.iter().map(|(e, _)| e.clone()).collect()),
+        );
+        let rows: Vec<StoredExplanation> =
+            query(clickhouse, WINDOW_BINDINGS.0, WINDOW_BINDINGS.1, &binds)?
+                .fetch_all()
+                .await?;
+        found.extend(
+            rows.into_iter()
+                .filter(|row| !row.without_evidence())
+                .map(|row| (row.event_id.clone(), row)),
+        );
+    }
+    let rest: Vec<(String, String)> = events
+        .iter()
+        .filter(|(event, _)| !found.contains_key(event))
+        .cloned()
+        .collect();
+    if !rest.is_empty() {
+        found.extend(explanations(clickhouse, &rest).await?);
+    }
+    Ok(found)
 }
 
 /// The latest explanations of `events` (event id, patient id), by event id.

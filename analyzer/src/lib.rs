@@ -43,6 +43,7 @@ pub fn sql_files() -> Vec<(&'static str, &'static str)> {
         explain::PRIOR_EPISODE,
         explain::COVERING,
         explain::BINDINGS,
+        explain::WINDOW_BINDINGS,
         explain::CARE_ARRIVED,
         job::FIRST_STORED,
         job::MOSTLY_UNEXPLAINED_ORGS,

@@ -38,6 +38,10 @@ const FRAGMENTS: &[(&str, &str)] = &[
         "explained_patients",
         include_str!("fragments/explained_patients.sql"),
     ),
+    (
+        "linked_explained_patients",
+        include_str!("fragments/linked_explained_patients.sql"),
+    ),
     ("staff_rows", include_str!("fragments/staff_rows.sql")),
     ("window_users", include_str!("fragments/window_users.sql")),
     (

@@ -21,6 +21,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use std::time::Instant;
 
+/// The databases (ClickHouse and PostgreSQL) it creates and drops; `CAREAUDIT_BENCH_DATABASE`
+/// names others, so a second run can go beside kept ones.
 const DATABASE: &str = "careaudit_bench_analyzer";
 
 #[derive(Debug, Row, Deserialize)]
@@ -135,6 +137,8 @@ async fn main() -> anyhow::Result<()> {
     let staff = args.get(1).copied().unwrap_or(100_000);
     let patients = args.get(2).copied().unwrap_or(1_500_000);
     let encounters = args.get(3).copied().unwrap_or(1_000_000);
+    let database =
+        std::env::var("CAREAUDIT_BENCH_DATABASE").unwrap_or_else(|_| DATABASE.to_owned());
     let clickhouse_url = std::env::var("CAREAUDIT__CLICKHOUSE__URL")
         .unwrap_or_else(|_| "http://127.0.0.1:18123".to_owned());
     let postgres_url = std::env::var("CAREAUDIT__POSTGRES__URL")
@@ -145,29 +149,29 @@ async fn main() -> anyhow::Result<()> {
         max_connections: 1,
     };
     let pool = admin.connect().await?;
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {DATABASE}"))
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {database}"))
         .execute(&pool)
         .await?;
-    sqlx::query(&format!("CREATE DATABASE {DATABASE}"))
+    sqlx::query(&format!("CREATE DATABASE {database}"))
         .execute(&pool)
         .await?;
     let stores = StoreSettings {
         clickhouse: ClickHouseSettings {
             url: clickhouse_url,
-            database: DATABASE.to_owned(),
+            database: database.clone(),
             user: "default".to_owned(),
             password: SecretString::from(String::new()),
             settings: Default::default(),
         },
         postgres: PostgresSettings {
-            url: SecretString::from(format!("{server}/{DATABASE}")),
+            url: SecretString::from(format!("{server}/{database}")),
             max_connections: 5,
         },
     };
     stores
         .clickhouse
         .server_client()
-        .query(&format!("DROP DATABASE IF EXISTS {DATABASE}"))
+        .query(&format!("DROP DATABASE IF EXISTS {database}"))
         .execute()
         .await?;
     migrations::migrate_all(&stores).await?;
@@ -337,11 +341,11 @@ async fn main() -> anyhow::Result<()> {
         stores
             .clickhouse
             .server_client()
-            .query(&format!("DROP DATABASE IF EXISTS {DATABASE}"))
+            .query(&format!("DROP DATABASE IF EXISTS {database}"))
             .execute()
             .await?;
         let admin = admin.connect().await?;
-        sqlx::query(&format!("DROP DATABASE IF EXISTS {DATABASE}"))
+        sqlx::query(&format!("DROP DATABASE IF EXISTS {database}"))
             .execute(&admin)
             .await?;
     }

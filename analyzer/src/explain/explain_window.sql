@@ -154,24 +154,7 @@ FROM
                                     argMax(tuple(patient_id, kind, user_id, team, org_code, valid_from, valid_to,
                                                  source_channel, source_message_id, deleted), version) AS latest
                                 FROM care_by_patient
-                                WHERE patient_id IN
-                                    (
-                                        {@explained_patients}
-                                    )
-                                   OR patient_id IN
-                                    (
-                                        SELECT canonical_id FROM patient_links WHERE alias_id IN
-                                        (
-                                            {@explained_patients}
-                                        )
-                                    )
-                                   OR patient_id IN
-                                    (
-                                        SELECT alias_id FROM patient_links WHERE canonical_id IN
-                                        (
-                                            {@explained_patients}
-                                        )
-                                    )
+                                WHERE patient_id IN ({@linked_explained_patients})
                                 GROUP BY relationship_id
                             )
                             WHERE tupleElement(latest, 10) = 0 AND has({kinds}, tupleElement(latest, 2))

@@ -321,12 +321,11 @@ async fn a_colleague_treated_by_the_users_team_is_explained_and_by_the_organisat
     );
 }
 
-#[tokio::test]
-async fn a_vip_look_by_their_own_practice_is_explained_and_by_the_admitting_hospital_is_not() {
-    let app = TestApp::spawn("analyzer_vip_practice", Background::NONE).await;
-    load_region(&app).await;
-    // The VIP is registered with practice G00001 and admitted to RDM01 under its cardiology
-    // consultant; the practice's receptionist is in the staff directory.
+/// The VIP of `load_region` registered with practice G00001 (whose receptionist is in the staff
+/// directory) and admitted to RDM01 under its cardiology consultant, looked at by the
+/// practice's receptionist (`e-practice`), the treating team (`e-team`) and a clerk of the
+/// admitting hospital (`e-corridor`).
+async fn vip_looks(app: &TestApp) {
     app.load(
         "/load/staff",
         "text/csv",
@@ -351,8 +350,15 @@ async fn a_vip_look_by_their_own_practice_is_explained_and_by_the_admitting_hosp
         ("e-team", "555000000202", "RDM01"),
         ("e-corridor", "555000000203", "RDM01"),
     ] {
-        view(&app, event, user, org, "9990002088", "TREAT").await;
+        view(app, event, user, org, "9990002088", "TREAT").await;
     }
+}
+
+#[tokio::test]
+async fn a_vip_look_by_their_own_practice_is_explained_and_by_the_admitting_hospital_is_not() {
+    let app = TestApp::spawn("analyzer_vip_practice", Background::NONE).await;
+    load_region(&app).await;
+    vip_looks(&app).await;
     run(&app).await;
     let vip = findings_of(&app, "vip_patient").await;
     assert_eq!(
@@ -370,6 +376,89 @@ async fn a_vip_look_by_their_own_practice_is_explained_and_by_the_admitting_hosp
         practice,
         ("registration".to_owned(), "organisation".to_owned())
     );
+}
+
+#[tokio::test]
+async fn explanations_stored_without_their_evidence_by_arrival_still_explain_findings_away() {
+    let app = TestApp::spawn("analyzer_bindings_upgrade", Background::NONE).await;
+    load_region(&app).await;
+    vip_looks(&app).await;
+    app.wait_until_shipped().await;
+    tokio::time::sleep(std::time::Duration::from_millis(1_300)).await;
+    // Explained, but no rule has evaluated them yet when the upgrade comes.
+    let mut explain_only = app.analyzer_settings.clone();
+    tests::only_rules(&mut explain_only, &[]);
+    analyzer::run_once(
+        &explain_only,
+        &app.clickhouse,
+        &app.pool,
+        domain::Timestamp::now(),
+    )
+    .await
+    .expect("explanation only");
+    // A database migrated before 0025: explanations_by_arrival without the evidence, and the
+    // view that copies explanations into it without it either.
+    tests::unapply_clickhouse_migration(&app.clickhouse, 25, &["explanations_by_arrival_mv"]).await;
+    for statement in [
+        "ALTER TABLE explanations_by_arrival DROP COLUMN binding",
+        "ALTER TABLE explanations_by_arrival DROP COLUMN relationship_id",
+        "ALTER TABLE explanations_by_arrival DROP COLUMN source_channel",
+        "ALTER TABLE explanations_by_arrival DROP COLUMN source_message_id",
+        "CREATE MATERIALIZED VIEW explanations_by_arrival_mv TO explanations_by_arrival AS
+         SELECT stored_at, event_id, occurred_at, received_at, patient_id, user_id, user_org,
+                explained, kind, evaluated_at, version
+         FROM access_explanations",
+    ] {
+        app.clickhouse
+            .query(statement)
+            .execute()
+            .await
+            .expect(statement);
+    }
+    migrations::migrate_all(&app.stores)
+        .await
+        .expect("migrate applies 0025");
+    let (without, explained): (u64, u64) = app
+        .clickhouse
+        .query(
+            "SELECT countIf(explained = 1 AND binding = ''), countIf(explained = 1)
+             FROM explanations_by_arrival",
+        )
+        .fetch_one()
+        .await
+        .expect("explanations by arrival");
+    assert!(
+        explained >= 2 && without == explained,
+        "every explanation stored before 0025 is without its evidence: {without} of {explained}"
+    );
+    // The rule finds the same as on a database that always had the evidence by arrival: the
+    // two explanations without it are read by patient.
+    run(&app).await;
+    assert_eq!(
+        findings_of(&app, "vip_patient").await,
+        BTreeSet::from(["e-corridor".to_owned()])
+    );
+    // Explanations written since carry their evidence by arrival.
+    view(
+        &app,
+        "e-team-again",
+        "555000000202",
+        "RDM01",
+        "9990002088",
+        "TREAT",
+    )
+    .await;
+    run(&app).await;
+    let written: (u64, u64) = app
+        .clickhouse
+        .query(
+            "SELECT count(), countIf(binding != '' AND relationship_id != '' AND source_message_id != '')
+             FROM explanations_by_arrival WHERE event_id = 'e-team-again' AND explained = 1",
+        )
+        .fetch_one()
+        .await
+        .expect("the later look's explanations");
+    assert!(written.0 > 0 && written.0 == written.1, "{written:?}");
 }
 
 #[tokio::test]
@@ -453,6 +542,7 @@ async fn explanations_stored_before_the_by_arrival_table_are_found_by_their_wind
     // A database migrated before 0024: no stored arrival on the explanations, no table by it.
     let by_arrival = ["explanations_by_arrival_mv", "explanations_by_arrival"];
     tests::unapply_clickhouse_migration(&app.clickhouse, 24, &by_arrival).await;
+    tests::unapply_clickhouse_migration(&app.clickhouse, 25, &[]).await;
     app.clickhouse
         .query("ALTER TABLE access_explanations DROP COLUMN stored_at")
         .execute()
@@ -463,6 +553,7 @@ async fn explanations_stored_before_the_by_arrival_table_are_found_by_their_wind
         .expect("migrate applies 0024");
     // A re-run of the file after a stop between its statements: the column is there already.
     tests::unapply_clickhouse_migration(&app.clickhouse, 24, &by_arrival).await;
+    tests::unapply_clickhouse_migration(&app.clickhouse, 25, &[]).await;
     migrations::migrate_all(&app.stores)
         .await
         .expect("migrate applies 0024 again over the added column");
