@@ -417,7 +417,7 @@ mod tests {
 
     #[test]
     fn the_replay_horizon_reaches_back_to_the_simulated_start() {
-        let day = |d: &str| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap();
+        let day = |d: &str| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").expect("a test date");
         // The standard evaluation's month, replayed on 7 December: its 2 November is 35 days old.
         assert_eq!(replay_age_days(day("2026-11-02"), day("2026-12-07")), 37.0);
         assert_eq!(replay_age_days(day("2026-12-07"), day("2026-12-07")), 2.0);
