@@ -38,14 +38,26 @@ async fn view(app: &TestApp, id: &str, user: &str, org: &str, nhs: &str, purpose
 }
 
 async fn run(app: &TestApp) -> analyzer::RunSummary {
+    run_with(app, &app.analyzer_settings).await
+}
+
+async fn run_with(app: &TestApp, settings: &analyzer::AnalyzerSettings) -> analyzer::RunSummary {
     app.wait_until_shipped().await;
     // Stored times are whole seconds: past the next second boundary plus the settle time,
     // everything stored so far is inside the window.
     tokio::time::sleep(std::time::Duration::from_millis(1_300)).await;
     let now = domain::Timestamp::now();
-    analyzer::run_once(&app.analyzer_settings, &app.clickhouse, &app.pool, now)
+    analyzer::run_once(settings, &app.clickhouse, &app.pool, now)
         .await
         .expect("analyzer run")
+}
+
+/// A run that explains what is stored and evaluates no rule (an upgrade arriving between the
+/// explanation and the rules).
+async fn explain_only(app: &TestApp) {
+    let mut settings = app.analyzer_settings.clone();
+    tests::only_rules(&mut settings, &[]);
+    run_with(app, &settings).await;
 }
 
 async fn findings(app: &TestApp) -> BTreeSet<(String, String)> {
@@ -383,19 +395,8 @@ async fn explanations_stored_without_their_evidence_by_arrival_still_explain_fin
     let app = TestApp::spawn("analyzer_bindings_upgrade", Background::NONE).await;
     load_region(&app).await;
     vip_looks(&app).await;
-    app.wait_until_shipped().await;
-    tokio::time::sleep(std::time::Duration::from_millis(1_300)).await;
     // Explained, but no rule has evaluated them yet when the upgrade comes.
-    let mut explain_only = app.analyzer_settings.clone();
-    tests::only_rules(&mut explain_only, &[]);
-    analyzer::run_once(
-        &explain_only,
-        &app.clickhouse,
-        &app.pool,
-        domain::Timestamp::now(),
-    )
-    .await
-    .expect("explanation only");
+    explain_only(&app).await;
     // A database migrated before 0025: explanations_by_arrival without the evidence, and the
     // view that copies explanations into it without it either.
     tests::unapply_clickhouse_migration(&app.clickhouse, 25, &["explanations_by_arrival_mv"]).await;
@@ -517,8 +518,6 @@ async fn explanations_stored_before_the_by_arrival_table_are_found_by_their_wind
     let app = TestApp::spawn("analyzer_arrival_backfill", Background::NONE).await;
     load_region(&app).await;
     // Explained, but no rule has evaluated it yet when the upgrade comes.
-    let mut explain_only = app.analyzer_settings.clone();
-    tests::only_rules(&mut explain_only, &[]);
     view(
         &app,
         "before",
@@ -528,16 +527,7 @@ async fn explanations_stored_before_the_by_arrival_table_are_found_by_their_wind
         "TREAT",
     )
     .await;
-    app.wait_until_shipped().await;
-    tokio::time::sleep(std::time::Duration::from_millis(1_300)).await;
-    analyzer::run_once(
-        &explain_only,
-        &app.clickhouse,
-        &app.pool,
-        domain::Timestamp::now(),
-    )
-    .await
-    .expect("explanation only");
+    explain_only(&app).await;
     assert!(findings(&app).await.is_empty());
     // A database migrated before 0024: no stored arrival on the explanations, no table by it.
     let by_arrival = ["explanations_by_arrival_mv", "explanations_by_arrival"];
