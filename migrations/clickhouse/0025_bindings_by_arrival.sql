@@ -14,11 +14,16 @@
 -- stored explanation, and only the windows evaluated in the first days after the upgrade read
 -- such rows.
 --
--- The view is dropped and created again with the new columns: stop the analyzer while this
--- migration runs (`careaudit migrate` before starting the new binary), since explanations
--- written between the two statements would not be copied. A re-run recreates the view again.
--- The ALTERs are skipped by the migration runner when the column exists (ClickHouse 18.16 has
--- no ADD COLUMN IF NOT EXISTS).
+-- The view is dropped first, the columns added, and the view created again with them: stop
+-- the analyzer while this migration runs (`careaudit migrate` before starting the new binary;
+-- `serve` migrates before it starts anything). An explanation written meanwhile would not be
+-- copied, and an earlier row of the same arrival (the first pass's "unexplained", say) would
+-- then stand as that arrival's latest explanation here. Dropping the view before the ALTERs
+-- keeps inserts into access_explanations from meeting a view that does not name every column
+-- of its target. A re-run recreates the view again. The ALTERs are skipped by the migration
+-- runner when the column exists (ClickHouse 18.16 has no ADD COLUMN IF NOT EXISTS).
+DROP TABLE IF EXISTS explanations_by_arrival_mv;
+
 ALTER TABLE explanations_by_arrival ADD COLUMN binding String DEFAULT '';
 
 ALTER TABLE explanations_by_arrival ADD COLUMN relationship_id String DEFAULT '';
@@ -26,8 +31,6 @@ ALTER TABLE explanations_by_arrival ADD COLUMN relationship_id String DEFAULT ''
 ALTER TABLE explanations_by_arrival ADD COLUMN source_channel String DEFAULT '';
 
 ALTER TABLE explanations_by_arrival ADD COLUMN source_message_id String DEFAULT '';
-
-DROP TABLE IF EXISTS explanations_by_arrival_mv;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS explanations_by_arrival_mv TO explanations_by_arrival AS
 SELECT stored_at, event_id, occurred_at, received_at, patient_id, user_id, user_org, explained,
