@@ -232,9 +232,7 @@ impl StoredExplanation {
             .then(|| Binding::parse(&self.binding))
             .flatten()
     }
-}
 
-impl StoredExplanation {
     /// An explanation row stored before migration 0025 gave explanations_by_arrival the
     /// evidence: explained, but without the binding every explanation pass writes.
     fn without_evidence(&self) -> bool {
